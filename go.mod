@@ -1,0 +1,3 @@
+module github.com/docker-credential-pat/docker-credential-pat
+
+go 1.26.8

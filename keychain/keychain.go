@@ -1,0 +1,69 @@
+// Package keychain stores opaque secrets in the operating system's keychain.
+//
+// A Backend keeps one item per key under the service "docker-credential-pat".
+// Backends never print; every failure is an *Error whose Kind is one of the
+// sentinels below, so callers can decide on a wire answer (not found) or a
+// message for a person (locked, unavailable, timeout) without parsing text.
+package keychain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Service is the service name every item is stored under.
+const Service = "docker-credential-pat"
+
+// Backend is a keychain holding opaque data under string keys.
+type Backend interface {
+	// Name is the backend's id: "secretservice", "keychain" (macOS),
+	// "wincred" (Windows) or "keyctl" (Linux kernel keyring).
+	Name() string
+	// Set stores data under key, replacing whatever was there.
+	Set(ctx context.Context, key string, data []byte) error
+	// Get returns the data stored under key; a missing key is ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Delete removes key; a missing key is ErrNotFound.
+	Delete(ctx context.Context, key string) error
+}
+
+// Kinds of failure. An *Error unwraps to exactly one of them.
+var (
+	ErrNotFound    = errors.New("item not found")
+	ErrLocked      = errors.New("keyring is locked")
+	ErrUnavailable = errors.New("keychain is unavailable")
+	ErrTimeout     = errors.New("keychain did not answer in time")
+	ErrTooBig      = errors.New("item is too big for the keychain")
+	ErrQuota       = errors.New("keychain quota exceeded")
+	ErrDenied      = errors.New("access to the keychain was denied")
+)
+
+// Error is a backend failure: which backend, what kind, the backend's own
+// words (never a secret), and the fix for a person.
+type Error struct {
+	Backend string // "secretservice", "keyctl", ...
+	Op      string // "get", "set", "delete", "open"
+	Kind    error  // one of the Err* sentinels
+	Detail  string // the backend's own message, if it helps; never a secret
+	Hint    string // what the user can do, ideally a command to paste
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s: %v", e.Backend, e.Kind)
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Kind }
+
+// HintOf returns the hint of the first *Error in err's chain, or "".
+func HintOf(err error) string {
+	var ke *Error
+	if errors.As(err, &ke) {
+		return ke.Hint
+	}
+	return ""
+}
