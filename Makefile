@@ -1,0 +1,44 @@
+# Conveniences over the go command. `make test` is what CI runs.
+GO       ?= go
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := docker-credential-pat
+
+export CGO_ENABLED ?= 0
+
+.PHONY: all build install test unit fuzz cross bench e2e vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$(BIN) ./cmd/$(BIN)
+
+install: build
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 bin/$(BIN) $(DESTDIR)$(BINDIR)/$(BIN)
+
+# Everything, including the real Secret Service and kernel keyring tests.
+test: vet
+	@command -v gnome-keyring-daemon >/dev/null && command -v dbus-daemon >/dev/null || \
+	  { echo "make test: the real-keychain tests need gnome-keyring, dbus and libsecret-tools:" >&2; \
+	    echo "  sudo apt-get install -y gnome-keyring dbus libsecret-tools keyutils" >&2; exit 1; }
+	$(GO) test -count=1 ./...
+
+unit:
+	$(GO) test -count=1 -short ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
+	$(GO) vet ./...
+
+cross:
+	@for os in linux darwin windows; do for arch in amd64 arm64; do \
+	  ext=; [ $$os = windows ] && ext=.exe; \
+	  echo "$$os/$$arch"; \
+	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$(BIN)-$$os-$$arch$$ext ./cmd/$(BIN) || exit 1; \
+	done; done
+
+clean:
+	rm -rf bin dist
