@@ -313,3 +313,42 @@ func (s *Store) repair(x *index) {
 		}
 	}
 }
+
+// Lookup returns the entry for serverURL, or ErrNotFound.
+func (s *Store) Lookup(serverURL string) (*Entry, error) {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	e, err := x.get(key)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || !e.listable() {
+		return nil, ErrNotFound
+	}
+	return e, nil
+}
+
+// Entries returns every entry list would name, sorted by key.
+func (s *Store) Entries() ([]*Entry, error) {
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	all, err := x.all()
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.listable() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
