@@ -107,7 +107,7 @@ func Classify(serverURL, username string, secret Secret) Classification {
 	}
 
 	// 6 and 7. What the registry accepts; otherwise a password.
-	return classifyByRegistry(serverURL, host, s)
+	return classifyByRegistry(host, s)
 }
 
 func classifyIdentity(host, s string) Classification {
@@ -132,6 +132,9 @@ func classifyIdentity(host, s string) Classification {
 }
 
 func classifyDockerOAuth(serverURL, s string) (Classification, bool) {
+	if !strings.HasSuffix(strings.TrimRight(serverURL, "/"), "-token") {
+		return Classification{}, false // spare Canonical's work
+	}
 	canon, err := Canonical(serverURL)
 	if err != nil {
 		return Classification{}, false
@@ -173,8 +176,8 @@ func classifyDockerOAuth(serverURL, s string) (Classification, bool) {
 
 // classifyByRegistry applies what a registry is known to accept to a
 // secret no other rule recognised.
-func classifyByRegistry(serverURL, host, s string) Classification {
-	if IsDockerHub(serverURL) {
+func classifyByRegistry(host, s string) Classification {
+	if host == "index.docker.io" { // Host's name for Docker Hub under any alias
 		if isUUID(s) {
 			return Classification{
 				Class:      ClassToken,
