@@ -17,8 +17,10 @@ type refusedError struct{ serverURL string }
 func (e refusedError) Error() string {
 	return "refusing to store a password for " + e.serverURL + ": store an access token instead"
 }
-func (refusedError) Refusal()     {}
-func (refusedError) Hint() string { return "docker-credential-pat add REGISTRY --username NAME --token-stdin" }
+func (refusedError) Refusal() {}
+func (refusedError) Hint() string {
+	return "docker-credential-pat add REGISTRY --username NAME --token-stdin"
+}
 
 // fakeStore accepts secrets that start with "tok_" and refuses the rest.
 // failAt > 0 makes the failAt-th Add fail as a broken keychain would.
