@@ -475,6 +475,30 @@ func quotaChild(t *testing.T) {
 		}
 	}
 	t.Logf("MEASURED largest single item as nobody: %d bytes (description %d bytes)", lo, len(Service)+1+len(key))
+	q2, _ := ReadKeyctlQuota()
+	t.Logf("quota now: %d/%d keys, %d/%d bytes", q2.Keys, q2.MaxKeys, q2.Bytes, q2.MaxBytes)
+	// With the quota full, reads from fresh OS threads still work: they
+	// must not need a new keyring of their own.
+	const threads = 8
+	var ready, wg sync.WaitGroup
+	ready.Add(threads)
+	errs := make(chan error, threads)
+	for range threads {
+		wg.Go(func() {
+			runtime.LockOSThread() // hold this thread: the others need new ones
+			defer runtime.UnlockOSThread()
+			ready.Done()
+			ready.Wait()
+			if got, err := k.Get(ctx, key); err != nil || len(got) != lo {
+				errs <- fmt.Errorf("Get on a full quota: %d bytes, %v", len(got), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 
 	c := Chunked(k, KeyctlMaxItem)
 	err = c.Set(ctx, key, randomSecret(t, 64<<10))
