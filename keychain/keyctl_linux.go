@@ -52,15 +52,12 @@ func newKeyctl(ring string) (*keyctlBackend, error) {
 	defer runtime.UnlockOSThread()
 	// The serial number, not KEY_SPEC_SESSION_KEYRING: that special id
 	// would make the kernel join a new session keyring for this thread.
-	if sid, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false); err == nil {
+	// Only a session keyring of our own: one inherited from another user
+	// (su or sudo without pam_keyinit) would let that user possess our keys.
+	if sid, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false); err == nil && ownedByUs(sid) {
 		k.anchor = sid
 	}
 	_, err := k.base()
-	if errors.Is(err, unix.EACCES) && k.anchor != unix.KEY_SPEC_THREAD_KEYRING {
-		// A session keyring of another user (su without pam_keyinit).
-		k.anchor = unix.KEY_SPEC_THREAD_KEYRING
-		_, err = k.base()
-	}
 	if errors.Is(err, unix.EOPNOTSUPP) {
 		k.where = KeyctlUser
 		_, err = k.base()
@@ -71,6 +68,13 @@ func newKeyctl(ring string) (*keyctlBackend, error) {
 			Hint:   "the kernel keyring is not usable here (containers block keyctl by default); use --backend secretservice"}
 	}
 	return k, nil
+}
+
+// ownedByUs reports whether key id belongs to our effective uid.
+func ownedByUs(id int) bool {
+	d, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id) // type;uid;gid;perm;description
+	f := strings.SplitN(d, ";", 3)
+	return err == nil && len(f) == 3 && f[1] == strconv.Itoa(os.Geteuid())
 }
 
 func (k *keyctlBackend) Name() string { return keyctlName }

@@ -396,8 +396,10 @@ func TestKeyctlQuotaAsNobody(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("not root: cannot run the test as user nobody")
 	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv not installed")
+	for _, cmd := range []string{"setpriv", "keyctl"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			t.Skip(cmd + " not installed")
+		}
 	}
 	if u, err := user.Lookup("nobody"); err != nil || u.Uid != "65534" {
 		t.Skip("no user nobody with uid 65534")
@@ -416,8 +418,9 @@ func TestKeyctlQuotaAsNobody(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// In a session keyring of its own, as after a login through pam_keyinit.
 	cmd := exec.CommandContext(ctx, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-		bin, "-test.run=^TestKeyctlQuotaAsNobody$", "-test.v", "-test.count=1")
+		"keyctl", "session", "-", bin, "-test.run=^TestKeyctlQuotaAsNobody$", "-test.v", "-test.count=1")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), childEnv+"=quota")
 	out, err := cmd.CombinedOutput()
