@@ -396,8 +396,10 @@ func TestKeyctlQuotaAsNobody(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("not root: cannot run the test as user nobody")
 	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv not installed")
+	for _, cmd := range []string{"setpriv", "keyctl"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			t.Skip(cmd + " not installed")
+		}
 	}
 	if u, err := user.Lookup("nobody"); err != nil || u.Uid != "65534" {
 		t.Skip("no user nobody with uid 65534")
@@ -416,8 +418,9 @@ func TestKeyctlQuotaAsNobody(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// In a session keyring of its own, as after a login through pam_keyinit.
 	cmd := exec.CommandContext(ctx, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-		bin, "-test.run=^TestKeyctlQuotaAsNobody$", "-test.v", "-test.count=1")
+		"keyctl", "session", "-", bin, "-test.run=^TestKeyctlQuotaAsNobody$", "-test.v", "-test.count=1")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), childEnv+"=quota")
 	out, err := cmd.CombinedOutput()
@@ -475,6 +478,30 @@ func quotaChild(t *testing.T) {
 		}
 	}
 	t.Logf("MEASURED largest single item as nobody: %d bytes (description %d bytes)", lo, len(Service)+1+len(key))
+	q2, _ := ReadKeyctlQuota()
+	t.Logf("quota now: %d/%d keys, %d/%d bytes", q2.Keys, q2.MaxKeys, q2.Bytes, q2.MaxBytes)
+	// With the quota full, reads from fresh OS threads still work: they
+	// must not need a new keyring of their own.
+	const threads = 8
+	var ready, wg sync.WaitGroup
+	ready.Add(threads)
+	errs := make(chan error, threads)
+	for range threads {
+		wg.Go(func() {
+			runtime.LockOSThread() // hold this thread: the others need new ones
+			defer runtime.UnlockOSThread()
+			ready.Done()
+			ready.Wait()
+			if got, err := k.Get(ctx, key); err != nil || len(got) != lo {
+				errs <- fmt.Errorf("Get on a full quota: %d bytes, %v", len(got), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 
 	c := Chunked(k, KeyctlMaxItem)
 	err = c.Set(ctx, key, randomSecret(t, 64<<10))
