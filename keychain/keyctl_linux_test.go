@@ -428,6 +428,9 @@ func TestKeyctlQuotaAsNobody(t *testing.T) {
 	if err != nil {
 		t.Fatalf("child as nobody: %v", err)
 	}
+	if bytes.Contains(out, []byte("--- SKIP")) {
+		t.Skip("the child skipped: see its output above")
+	}
 	if !bytes.Contains(out, []byte("--- PASS")) {
 		t.Fatalf("child did not pass")
 	}
@@ -457,6 +460,12 @@ func quotaChild(t *testing.T) {
 	}
 	t.Logf("uid %d before: %d/%d keys, %d/%d bytes, persistent expiry %ds",
 		os.Geteuid(), q0.Keys, q0.MaxKeys, q0.Bytes, q0.MaxBytes, q0.PersistentExpirySeconds)
+	if q0.Bytes > q0.MaxBytes/2 {
+		// Keys a previous run removed are freed by the kernel's key
+		// garbage collector only after kernel.keys.gc_delay (300 s).
+		t.Skipf("uid %d already uses %d of %d bytes (keys awaiting the kernel's garbage collection?): measure again later",
+			os.Geteuid(), q0.Bytes, q0.MaxBytes)
+	}
 	k := newTestKeyctl(t)
 	ctx := context.Background()
 	key := "https://quota.example"
