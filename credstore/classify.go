@@ -56,9 +56,10 @@ const identityUsername = "<token>"
 // appends to refresh tokens it stores (docker/cli internal/oauth/manager).
 const dockerOAuthClientID = "L4v0dmlNBpYUjGGab0C2JtgTgXr1Qz4d"
 
-// maxSecretLen bounds what the classifier looks at; docker's own OAuth
-// tokens are about 1 kB and ECR tokens about 2.5 kB.
-const maxSecretLen = 16 << 10
+// maxSecretLen bounds what the classifier looks at: the largest secret the
+// store keeps on every backend. docker's own OAuth tokens are about 1 kB,
+// ECR tokens about 2.5 kB, Entra-issued JWTs with group claims more.
+const maxSecretLen = 64 << 10
 
 // Classify decides what secret is. It is pure: no I/O and no clock.
 // serverURL is as docker sent it; username may be empty.
@@ -77,7 +78,7 @@ func Classify(serverURL, username string, secret Secret) Classification {
 	case s == "":
 		return invalid("", "the secret is empty")
 	case len(s) > maxSecretLen:
-		return invalid("", "the secret is longer than 16 KiB, which no supported token is")
+		return invalid("", "the secret is longer than 64 KiB, which no supported token is")
 	}
 
 	// 1. Identity tokens: whatever they look like.

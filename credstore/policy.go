@@ -108,6 +108,18 @@ type RefusalError struct {
 
 func (e *RefusalError) Error() string { return e.Message }
 
+// Refusal marks the error as a refusal by policy rather than a failure to
+// store: Migrate keeps such entries and carries on.
+func (e *RefusalError) Refusal() {}
+
+// Hint is the first hint, the one a one-line report has room for.
+func (e *RefusalError) Hint() string {
+	if len(e.Hints) == 0 {
+		return ""
+	}
+	return e.Hints[0]
+}
+
 // Is matches ErrPassword, ErrInvalidToken or ErrExpired.
 func (e *RefusalError) Is(target error) bool {
 	switch e.Class {

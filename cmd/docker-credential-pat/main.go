@@ -1,0 +1,160 @@
+// Command docker-credential-pat is a Docker credential helper that keeps
+// registry access tokens, never passwords, in the operating system's
+// keychain, with metadata to manage them.
+//
+// Docker runs it with one of the protocol actions (store, get, erase, list,
+// version) when config.json says "credsStore": "pat". People run the other
+// commands; see --help.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+)
+
+const name = "docker-credential-pat"
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func init() {
+	credentials.Name = name
+	credentials.Package = "github.com/docker-credential-pat/docker-credential-pat"
+	credentials.Version = buildVersion()
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// app is what every command gets: the standard streams and the store.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	backend        string // --backend, else $DOCKER_CREDENTIAL_PAT_BACKEND
+	stateDir       string // --state-dir, else $DOCKER_CREDENTIAL_PAT_STATE_DIR
+	now            func() time.Time
+}
+
+// warn prints a message for a person in the one voice of this program.
+func (a *app) warn(w credstore.Warning) {
+	fmt.Fprintf(a.stderr, "%s: %s\n", name, w.Message)
+	if w.Hint != "" {
+		fmt.Fprintf(a.stderr, "hint: %s\n", w.Hint)
+	}
+}
+
+// fail prints err and its hints (or hint, if err has none) and returns
+// the exit code for a failure.
+func (a *app) fail(err error, hint string) int {
+	fmt.Fprintf(a.stderr, "%s: %s\n", name, oneLine(err))
+	hints := credstore.HintsOf(err)
+	if len(hints) == 0 && hint != "" {
+		hints = []string{hint}
+	}
+	for _, h := range hints {
+		fmt.Fprintf(a.stderr, "hint: %s\n", h)
+	}
+	return 1
+}
+
+// store opens the credential store as configured.
+func (a *app) store() (*credstore.Store, error) {
+	backend := a.backend
+	if backend == "" {
+		backend = os.Getenv(credstore.EnvBackend)
+	}
+	timeout := credstore.DefaultTimeout
+	if v := os.Getenv(credstore.EnvTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s=%q is not a duration such as 5s", credstore.EnvTimeout, v)
+		}
+		timeout = d
+	}
+	return credstore.New(credstore.Options{
+		StateDir: a.stateDir,
+		Backend:  backend,
+		Timeout:  timeout,
+		Now:      a.now,
+		Caller:   credstore.ParentCaller(),
+		Warn:     a.warn,
+	})
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	if len(args) == 0 {
+		fmt.Fprintln(stdout, usageLine)
+		return 1
+	}
+	cmd := args[0]
+	switch cmd {
+	case "--version", "-v":
+		_ = credentials.PrintVersion(stdout)
+		return 0
+	case "--help", "-h", "help":
+		if len(args) > 1 {
+			if c := commands[args[1]]; c != nil {
+				fmt.Fprint(stdout, c.help)
+				return 0
+			}
+		}
+		fmt.Fprint(stdout, mainHelp)
+		return 0
+	}
+	if credstore.IsAction(cmd) {
+		return a.protocol(cmd, args[1:])
+	}
+	if c := commands[cmd]; c != nil {
+		return c.run(a, args[1:])
+	}
+	// Never echo an unknown argument: it might be a pasted token.
+	fmt.Fprintln(stdout, credstore.ErrUnknownAction)
+	return 1
+}
+
+// protocol runs one of docker's actions: errors are one line on stdout.
+func (a *app) protocol(action string, extra []string) int {
+	if len(extra) > 0 {
+		fmt.Fprintf(a.stdout, "%s takes no arguments: docker sends its input on stdin\n", action)
+		return 1
+	}
+	s, err := a.store()
+	if err == nil {
+		err = credstore.Serve(s, action, a.stdin, a.stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(a.stdout, oneLine(err))
+		for _, hint := range credstore.HintsOf(err) {
+			fmt.Fprintf(a.stderr, "hint: %s\n", hint)
+		}
+		return 1
+	}
+	return 0
+}
+
+// oneLine keeps an error on one line: docker quotes our stdout verbatim.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+const usageLine = "Usage: docker-credential-pat <store|get|erase|list|version>  (or --help for the commands for people)"

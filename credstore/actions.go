@@ -1,0 +1,382 @@
+package credstore
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+)
+
+// Add stores creds, replacing any entry under the same canonical key (also
+// when the username changed). It is the protocol's store.
+func (s *Store) Add(creds *credentials.Credentials) error {
+	if creds.ServerURL == "" {
+		return credentials.NewErrCredentialsMissingServerURL()
+	}
+	if creds.Username == "" {
+		return credentials.NewErrCredentialsMissingUsername()
+	}
+	return s.Put(creds.ServerURL, creds.Username, NewSecret(creds.Secret), nil)
+}
+
+// Put stores a secret for serverURL under username. edit, if not nil,
+// fills in metadata (scope, description, expiry) on the new entry.
+func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)) error {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return err
+	}
+	if secret.IsZero() {
+		return errors.New("no secret given")
+	}
+	now := s.now().UTC()
+	policy, err := LoadPolicy(s.dir)
+	if err != nil {
+		return err
+	}
+	class, secret, err := policy.Check(serverURL, username, secret, now)
+	if err != nil {
+		return err
+	}
+	fp := Fingerprint(secret)
+	return s.locked(func(x *index) error {
+		s.repair(x)
+		old, err := x.get(key)
+		if err != nil {
+			return err
+		}
+		e := &Entry{Key: key, Scope: []string{}}
+		if old != nil {
+			prev := *old
+			e = &prev
+		}
+		if e.Backend == "" || (old != nil && old.State == stateErasing) {
+			b, err := s.backendFor("")
+			if err != nil {
+				return err
+			}
+			e.Backend = b.Name()
+		}
+		b, err := s.backendFor(e.Backend)
+		if err != nil {
+			return err
+		}
+		sameToken := old != nil && old.Fingerprint == fp && old.Username == username
+		if !sameToken {
+			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now}
+		}
+		applyClass(e, class, !sameToken)
+		e.ServerURL, e.Username, e.Fingerprint, e.UpdatedAt = serverURL, username, fp, now
+		if edit != nil {
+			edit(e)
+		}
+		// Record the intent durably before touching the keychain, so a
+		// process killed in between leaves something the next run mends.
+		pending := *e
+		pending.State, pending.Listed = stateStoring, old != nil && old.listable()
+		x.put(&pending)
+		if err := x.write(true); err != nil {
+			return err
+		}
+		data, err := encodePayload(serverURL, username, secret)
+		if err != nil {
+			return err
+		}
+		if err := b.Set(s.ctx, key, data); err != nil {
+			if old != nil {
+				x.put(old)
+			} else {
+				x.remove(key)
+			}
+			_ = x.write(true)
+			return err
+		}
+		e.State, e.Listed = "", false
+		x.put(e)
+		return x.write(true)
+	})
+}
+
+// Get returns the username and secret stored for serverURL. It is the
+// protocol's get: an expired token, a locked or unreachable keychain are
+// not found (docker then pulls anonymously), with a warning for the user.
+func (s *Store) Get(serverURL string) (string, string, error) {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return "", "", err
+	}
+	now := s.now().UTC()
+	var e *Entry
+	x, err := s.readIndex()
+	if err == nil {
+		e, err = x.get(key)
+	}
+	if err != nil {
+		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
+			Hint: "docker-credential-pat doctor --repair"})
+	}
+	backend := ""
+	if e != nil {
+		if e.State == stateErasing {
+			return "", "", ErrNotFound
+		}
+		if e.Expired(now) {
+			s.warn(Warning{
+				Message: fmt.Sprintf("the token for %s (%s) expired at %s", e.ServerURL, e.Username, e.ExpiresAt.Format("2006-01-02 15:04 MST")),
+				Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, displayRegistry(e.ServerURL)),
+			})
+			return "", "", ErrNotFound
+		}
+		backend = e.Backend
+	}
+	b, err := s.backendFor(backend)
+	if err != nil {
+		s.warnKeychain(err)
+		return "", "", ErrNotFound
+	}
+	data, err := b.Get(s.ctx, key)
+	if err != nil {
+		if !errors.Is(err, keychain.ErrNotFound) {
+			s.warnKeychain(err)
+		}
+		return "", "", ErrNotFound
+	}
+	p, err := decodePayload(data)
+	if err != nil {
+		s.warn(Warning{Message: fmt.Sprintf("the keychain item for %s is unreadable: %v", key, err),
+			Hint: "log in again: docker login " + displayRegistry(serverURL)})
+		return "", "", ErrNotFound
+	}
+	if e != nil {
+		s.recordUse(key, now)
+		s.remind(e, now)
+	}
+	return p.Username, p.Secret, nil
+}
+
+// warnKeychain turns a keychain failure into a warning with its fix.
+func (s *Store) warnKeychain(err error) {
+	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: keychain.HintOf(err)})
+}
+
+// recordUse counts a get, or a bulk read when the same caller just listed.
+// Use counts are not worth an fsync: losing the last few to a power cut is
+// fine; losing one to a race is not, hence the lock.
+func (s *Store) recordUse(key string, now time.Time) {
+	bulk := s.followsList()
+	err := s.locked(func(x *index) error {
+		e, err := x.get(key)
+		if err != nil || e == nil {
+			return err
+		}
+		if bulk {
+			e.BulkReads++
+			e.LastBulkReadAt = timePtr(now)
+		} else {
+			e.UseCount++
+			e.LastUsedAt = timePtr(now)
+			e.LastUsedBy = s.caller.Name
+		}
+		x.put(e)
+		return x.write(false)
+	})
+	if err != nil {
+		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", key, err)})
+	}
+}
+
+// remind warns, at most once a day, about a token that expires soon.
+func (s *Store) remind(e *Entry, now time.Time) {
+	if e.ExpiresAt == nil || e.ExpiresAt.Sub(now) > reminderWindow {
+		return
+	}
+	if e.ReminderAt != nil && now.Sub(*e.ReminderAt) < 24*time.Hour {
+		return
+	}
+	s.warn(Warning{
+		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, RelativeTime(*e.ExpiresAt, now)),
+		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, displayRegistry(e.ServerURL)),
+	})
+	_ = s.locked(func(x *index) error {
+		cur, err := x.get(e.Key)
+		if err != nil || cur == nil {
+			return err
+		}
+		cur.ReminderAt = timePtr(now)
+		x.put(cur)
+		return x.write(false)
+	})
+}
+
+// Delete erases the credentials for serverURL. It is the protocol's erase.
+func (s *Store) Delete(serverURL string) error {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return err
+	}
+	return s.locked(func(x *index) error {
+		s.repair(x)
+		e, err := x.get(key)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			// Not in the index: a keychain item may still be there (an index
+			// lost or rebuilt); the keychain is the truth.
+			b, err := s.backendFor("")
+			if err != nil {
+				return err
+			}
+			if err := b.Delete(s.ctx, key); err != nil {
+				if errors.Is(err, keychain.ErrNotFound) {
+					return ErrNotFound
+				}
+				return err
+			}
+			return nil
+		}
+		return s.erase(x, e)
+	})
+}
+
+// erase removes e from the keychain and the index; x is held locked.
+func (s *Store) erase(x *index, e *Entry) error {
+	prev := *e
+	e.State = stateErasing
+	x.put(e)
+	if err := x.write(true); err != nil {
+		return err
+	}
+	b, err := s.backendFor(e.Backend)
+	if err == nil {
+		err = b.Delete(s.ctx, e.Key)
+	}
+	if err != nil && !errors.Is(err, keychain.ErrNotFound) {
+		x.put(&prev)
+		_ = x.write(true)
+		return err
+	}
+	x.remove(e.Key)
+	return x.write(true)
+}
+
+// List maps every stored server URL, as it was stored, to its username.
+// It reads the index alone.
+func (s *Store) List() (map[string]string, error) {
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := x.all()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(entries))
+	for _, e := range entries {
+		if e.listable() {
+			out[e.ServerURL] = e.Username
+		}
+	}
+	s.markList()
+	return out, nil
+}
+
+// repair finishes what a killed process left half done: a store whose
+// keychain write may or may not have happened, an erase that may not have
+// reached the keychain. x is held locked; the caller writes it.
+func (s *Store) repair(x *index) {
+	for key, ie := range x.entries {
+		if ie.e == nil && !bytesContains(ie.raw, `"state"`) {
+			continue
+		}
+		e, err := x.get(key)
+		if err != nil || e == nil || e.State == "" {
+			continue
+		}
+		b, err := s.backendFor(e.Backend)
+		if err != nil {
+			continue
+		}
+		switch e.State {
+		case stateStoring:
+			data, err := b.Get(s.ctx, key)
+			switch {
+			case err == nil:
+				if p, perr := decodePayload(data); perr == nil {
+					e.Fingerprint = Fingerprint(NewSecret(p.Secret))
+					e.Username, e.ServerURL = p.Username, p.ServerURL
+				}
+				e.State, e.Listed = "", false
+				x.put(e)
+			case errors.Is(err, keychain.ErrNotFound):
+				x.remove(key)
+			}
+		case stateErasing:
+			if err := b.Delete(s.ctx, key); err == nil || errors.Is(err, keychain.ErrNotFound) {
+				x.remove(key)
+			}
+		}
+	}
+}
+
+// Lookup returns the entry for serverURL, or ErrNotFound.
+func (s *Store) Lookup(serverURL string) (*Entry, error) {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	e, err := x.get(key)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || !e.listable() {
+		return nil, ErrNotFound
+	}
+	return e, nil
+}
+
+// Entries returns every entry list would name, sorted by key.
+func (s *Store) Entries() ([]*Entry, error) {
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	all, err := x.all()
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.listable() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// applyClass records what the classifier learnt of the token. For a token
+// stored again, what a person annotated (scope, expiry) is kept unless the
+// token itself says otherwise.
+func applyClass(e *Entry, c Classification, fresh bool) {
+	e.Provider, e.Kind, e.Confidence = orUnknown(c.Provider), orUnknown(c.Kind), c.Confidence
+	if !c.ExpiresAt.IsZero() {
+		e.ExpiresAt = timePtr(c.ExpiresAt)
+	}
+	if len(c.Scope) > 0 || fresh {
+		e.Scope = append([]string{}, c.Scope...)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

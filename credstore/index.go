@@ -1,0 +1,276 @@
+package credstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/lockedfile"
+)
+
+const (
+	indexFile     = "index.json"
+	indexLockFile = "index.lock"
+	indexVersion  = 1
+)
+
+// ErrIndexCorrupt means the metadata index could not be read. It is never
+// taken to mean "no credentials".
+var ErrIndexCorrupt = errors.New("metadata index is corrupt")
+
+// IndexError names the index file that failed.
+type IndexError struct {
+	Path string
+	Err  error
+}
+
+func (e *IndexError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+func (e *IndexError) Unwrap() error { return e.Err }
+
+// index is the metadata file: {"version":1,"entries":{key:entry}} plus any
+// keys a newer version wrote, which survive a rewrite. Entries are decoded
+// lazily and re-encoded only when changed, so unknown entry fields survive
+// too and a one-entry update does not re-encode a thousand entries.
+type index struct {
+	path    string
+	top     map[string]json.RawMessage // every top-level key but "entries"
+	entries map[string]*indexEntry
+}
+
+type indexEntry struct {
+	raw   json.RawMessage // as read; nil for a new entry
+	e     *Entry          // decoded, nil until asked for
+	dirty bool
+}
+
+func corrupt(path string, err error) error {
+	return &IndexError{Path: path, Err: fmt.Errorf("%w: %v", ErrIndexCorrupt, err)}
+}
+
+// readIndex reads the index at path; a missing file is an empty index.
+func readIndex(path string) (*index, error) {
+	idx := &index{path: path, top: map[string]json.RawMessage{}, entries: map[string]*indexEntry{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return idx, nil
+	}
+	if err != nil {
+		return nil, &IndexError{Path: path, Err: err}
+	}
+	if err := json.Unmarshal(data, &idx.top); err != nil {
+		return nil, corrupt(path, errors.New("not a JSON object"))
+	}
+	var version int
+	if err := json.Unmarshal(idx.top["version"], &version); err != nil || version < 1 {
+		return nil, corrupt(path, errors.New("no valid version"))
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(idx.top["entries"], &raw); err != nil {
+		return nil, corrupt(path, errors.New("no valid entries object"))
+	}
+	delete(idx.top, "entries")
+	for k, v := range raw {
+		idx.entries[k] = &indexEntry{raw: v}
+	}
+	return idx, nil
+}
+
+// get returns the entry under key, or nil.
+func (x *index) get(key string) (*Entry, error) {
+	ie := x.entries[key]
+	if ie == nil {
+		return nil, nil
+	}
+	if ie.e == nil {
+		var e Entry
+		if err := json.Unmarshal(ie.raw, &e); err != nil {
+			return nil, corrupt(x.path, fmt.Errorf("entry %q: %v", key, err))
+		}
+		e.Key = key
+		ie.e = &e
+	}
+	return ie.e, nil
+}
+
+// all returns every entry, sorted by key.
+func (x *index) all() ([]*Entry, error) {
+	keys := make([]string, 0, len(x.entries))
+	for k := range x.entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]*Entry, 0, len(keys))
+	for _, k := range keys {
+		e, err := x.get(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (x *index) put(e *Entry) {
+	ie := x.entries[e.Key]
+	if ie == nil {
+		ie = &indexEntry{}
+		x.entries[e.Key] = ie
+	}
+	ie.e, ie.dirty = e, true
+}
+
+func (x *index) remove(key string) { delete(x.entries, key) }
+
+// entryFields are the JSON names Entry owns; the rest of a stored entry
+// object belongs to someone else and is kept.
+var entryFields = func() []string {
+	var names []string
+	t := reflect.TypeOf(Entry{})
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return names
+}()
+
+func encodeEntry(ie *indexEntry) (json.RawMessage, error) {
+	if !ie.dirty {
+		return ie.raw, nil
+	}
+	known, err := json.Marshal(ie.e)
+	if err != nil {
+		return nil, err
+	}
+	var old map[string]json.RawMessage
+	if len(ie.raw) == 0 || json.Unmarshal(ie.raw, &old) != nil || len(old) == 0 {
+		return known, nil
+	}
+	var fresh map[string]json.RawMessage
+	if err := json.Unmarshal(known, &fresh); err != nil {
+		return nil, err
+	}
+	for _, name := range entryFields {
+		delete(old, name)
+	}
+	extra := false
+	for k, v := range old {
+		fresh[k], extra = v, true
+	}
+	if !extra {
+		return known, nil
+	}
+	return json.Marshal(fresh)
+}
+
+// encode renders the index, one entry per line, keys sorted.
+func (x *index) encode() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("{\n")
+	x.top["version"] = json.RawMessage(fmt.Sprint(indexVersion))
+	topKeys := make([]string, 0, len(x.top))
+	for k := range x.top {
+		topKeys = append(topKeys, k)
+	}
+	sort.Strings(topKeys)
+	for _, k := range topKeys {
+		kb, _ := json.Marshal(k)
+		fmt.Fprintf(&b, "  %s: %s,\n", kb, x.top[k])
+	}
+	b.WriteString(`  "entries": {`)
+	keys := make([]string, 0, len(x.entries))
+	for k := range x.entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		ie := x.entries[k]
+		raw, err := encodeEntry(ie)
+		if err != nil {
+			return nil, err
+		}
+		ie.raw, ie.dirty = raw, false
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		fmt.Fprintf(&b, "\n    %s: %s", kb, raw)
+	}
+	if len(keys) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteString("}\n}\n")
+	return b.Bytes(), nil
+}
+
+// write replaces the index file atomically. durable also syncs it to disk:
+// wanted when the index records a secret's existence, not for use counts.
+func (x *index) write(durable bool) error {
+	data, err := x.encode()
+	if err != nil {
+		return &IndexError{Path: x.path, Err: err}
+	}
+	if err := writeFileAtomic(x.path, data, 0o600, durable); err != nil {
+		return &IndexError{Path: x.path, Err: err}
+	}
+	return nil
+}
+
+// lockState takes the state directory's inter-process lock.
+func lockState(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, indexLockFile)
+	// lockedfile would create the file 0666 less umask; keep it private.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	unlock, err = lockedfile.MutexAt(path).Lock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return unlock, nil
+}
+
+// writeFileAtomic writes data to a temporary file in path's directory and
+// renames it over path, so readers see the old or the new file, never half.
+func writeFileAtomic(path string, data []byte, perm os.FileMode, durable bool) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if durable {
+		if err = f.Sync(); err != nil {
+			return err
+		}
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if durable {
+		if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	return nil
+}

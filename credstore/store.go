@@ -1,0 +1,262 @@
+// Package credstore is docker-credential-pat's store: the credential-helper
+// protocol actions, server-URL canonicalisation, the metadata index and the
+// token lifecycle. Secrets live in a keychain.Backend; metadata lives in an
+// index file that never holds a secret. The package never prints: warnings
+// for people go to Options.Warn.
+package credstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+)
+
+// Env names the environment variables the store reads through its caller.
+const (
+	EnvStateDir = "DOCKER_CREDENTIAL_PAT_STATE_DIR"
+	EnvBackend  = "DOCKER_CREDENTIAL_PAT_BACKEND"
+	EnvTimeout  = "DOCKER_CREDENTIAL_PAT_TIMEOUT"
+)
+
+// DefaultTimeout bounds each keychain call.
+const DefaultTimeout = 5 * time.Second
+
+// bulkWindow is how long after a list by the same calling process a get
+// counts as docker reading every credential rather than a use.
+const bulkWindow = 10 * time.Second
+
+// reminderWindow is how close to expiry a get reminds, once a day.
+const reminderWindow = 7 * 24 * time.Hour
+
+// ErrNotFound is the protocol's not-found: docker treats it as "no
+// credentials" and carries on anonymously.
+var ErrNotFound = credentials.NewErrCredentialsNotFound()
+
+// Warning is a message for a person: one line and, if there is one, a fix.
+type Warning struct {
+	Message string
+	Hint    string
+}
+
+// Caller is the program that ran us, where the OS tells.
+type Caller struct {
+	PID  int    // parent process id, 0 if unknown
+	Name string // its program name, "" if unknown
+}
+
+// Opener opens a keychain backend by name ("auto", "secretservice",
+// "keychain", "wincred", "keyctl"), returning why auto chose what it chose.
+type Opener func(name string) (b keychain.Backend, reason string, err error)
+
+// Options configure a Store. Zero values mean the defaults.
+type Options struct {
+	StateDir string           // metadata directory; see DefaultStateDir
+	Backend  string           // backend for new entries; default "auto"
+	Open     Opener           // default keychain.Open with Timeout
+	Timeout  time.Duration    // per keychain call; default DefaultTimeout
+	Now      func() time.Time // default time.Now
+	Caller   Caller           // default: the parent process
+	Warn     func(Warning)    // default: discard
+	Context  context.Context  // default: context.Background()
+}
+
+// Store is the credential store. It implements credentials.Helper.
+type Store struct {
+	dir     string
+	backend string
+	open    Opener
+	now     func() time.Time
+	caller  Caller
+	warn    func(Warning)
+	ctx     context.Context
+
+	mu       sync.Mutex
+	backends map[string]keychain.Backend
+}
+
+var _ credentials.Helper = (*Store)(nil)
+
+// DefaultStateDir is $DOCKER_CREDENTIAL_PAT_STATE_DIR, or
+// docker-credential-pat under the user's configuration directory.
+func DefaultStateDir() (string, error) {
+	if d := os.Getenv(EnvStateDir); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no state directory: %w (set %s)", err, EnvStateDir)
+	}
+	return filepath.Join(base, "docker-credential-pat"), nil
+}
+
+// New returns a Store. It touches neither the disk nor the keychain.
+func New(opts Options) (*Store, error) {
+	s := &Store{
+		dir:      opts.StateDir,
+		backend:  opts.Backend,
+		open:     opts.Open,
+		now:      opts.Now,
+		caller:   opts.Caller,
+		warn:     opts.Warn,
+		ctx:      opts.Context,
+		backends: map[string]keychain.Backend{},
+	}
+	if s.dir == "" {
+		d, err := DefaultStateDir()
+		if err != nil {
+			return nil, err
+		}
+		s.dir = d
+	}
+	if s.backend == "" {
+		s.backend = "auto"
+	}
+	if s.open == nil {
+		timeout := opts.Timeout
+		if timeout <= 0 {
+			timeout = DefaultTimeout
+		}
+		s.open = func(name string) (keychain.Backend, string, error) { return keychain.Open(name, timeout) }
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.warn == nil {
+		s.warn = func(Warning) {}
+	}
+	if s.ctx == nil {
+		s.ctx = context.Background()
+	}
+	return s, nil
+}
+
+// StateDir is the directory holding the index.
+func (s *Store) StateDir() string { return s.dir }
+
+// IndexPath is the metadata index file.
+func (s *Store) IndexPath() string { return filepath.Join(s.dir, indexFile) }
+
+// backendFor opens (once per process) the backend an entry lives in, or
+// the default backend for name "".
+func (s *Store) backendFor(name string) (keychain.Backend, error) {
+	if name == "" {
+		name = s.backend
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.backends[name]; b != nil {
+		return b, nil
+	}
+	b, reason, err := s.open(name)
+	if err != nil {
+		return nil, err
+	}
+	if name == "auto" {
+		s.announceChoice(b.Name(), reason)
+	}
+	s.backends[name] = b
+	s.backends[b.Name()] = b
+	return b, nil
+}
+
+// announceChoice tells the user once which backend auto chose, and again
+// whenever the choice changes.
+func (s *Store) announceChoice(name, reason string) {
+	path := filepath.Join(s.dir, "backend")
+	if prev, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(prev)) == name {
+		return
+	}
+	if reason != "" {
+		s.warn(Warning{Message: reason})
+	}
+	if os.MkdirAll(s.dir, 0o700) == nil {
+		_ = writeFileAtomic(path, []byte(name+"\n"), 0o600, false)
+	}
+}
+
+// payload is what the keychain item holds.
+type payload struct {
+	V         int    `json:"v"`
+	ServerURL string `json:"serverURL"`
+	Username  string `json:"username"`
+	Secret    string `json:"secret"`
+}
+
+func encodePayload(serverURL, username string, secret Secret) ([]byte, error) {
+	return json.Marshal(payload{V: 1, ServerURL: serverURL, Username: username, Secret: secret.Reveal()})
+}
+
+func decodePayload(data []byte) (payload, error) {
+	var p payload
+	if err := json.Unmarshal(data, &p); err != nil || p.V != 1 {
+		return payload{}, errors.New("keychain item is not a docker-credential-pat item")
+	}
+	return p, nil
+}
+
+func (s *Store) ensureDir() error {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) readIndex() (*index, error) { return readIndex(s.IndexPath()) }
+
+// locked runs fn with the index loaded under the inter-process lock.
+func (s *Store) locked(fn func(x *index) error) error {
+	if err := s.ensureDir(); err != nil {
+		return err
+	}
+	unlock, err := lockState(s.dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	x, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	return fn(x)
+}
+
+// listMarker records that a process listed the credentials, so that its
+// following gets count as a bulk read (docker's GetAllCredentials).
+const listMarkerFile = "last-list"
+
+func (s *Store) markList() {
+	if s.caller.PID == 0 || s.ensureDir() != nil {
+		return
+	}
+	line := fmt.Sprintf("%d %d\n", s.caller.PID, s.now().UnixNano())
+	_ = writeFileAtomic(filepath.Join(s.dir, listMarkerFile), []byte(line), 0o600, false)
+}
+
+func (s *Store) followsList() bool {
+	if s.caller.PID == 0 {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, listMarkerFile))
+	if err != nil {
+		return false
+	}
+	pidStr, nsStr, ok := strings.Cut(strings.TrimSpace(string(data)), " ")
+	pid, err1 := strconv.Atoi(pidStr)
+	ns, err2 := strconv.ParseInt(nsStr, 10, 64)
+	if !ok || err1 != nil || err2 != nil || pid != s.caller.PID {
+		return false
+	}
+	age := s.now().Sub(time.Unix(0, ns))
+	return age >= 0 && age <= bulkWindow
+}
