@@ -443,3 +443,15 @@ func CheckUsername(u string) error {
 	}
 	return nil
 }
+
+// maxDescription bounds a description.
+const maxDescription = 1024
+
+// CheckDescription refuses a description with control characters or too
+// long to show.
+func CheckDescription(d string) error {
+	if !validText(d, maxDescription) {
+		return fmt.Errorf("invalid description: it must be valid UTF-8 without control characters, at most %d bytes", maxDescription)
+	}
+	return nil
+}

@@ -390,3 +390,16 @@ func TestAnnotationSurvivesSameTokenLogin(t *testing.T) {
 		t.Errorf("description after a re-login with the same token = %q", e.Description)
 	}
 }
+
+func TestCheckDescription(t *testing.T) {
+	for _, d := range []string{"", "CI pulls for myteam/myapi", "ünïcode ✓"} {
+		if err := CheckDescription(d); err != nil {
+			t.Errorf("CheckDescription(%q) = %v", d, err)
+		}
+	}
+	for _, d := range []string{"two\nlines", "\x1b]0;title\x07", "bad \xff utf-8", strings.Repeat("d", 1025)} {
+		if err := CheckDescription(d); err == nil {
+			t.Errorf("CheckDescription(%q) accepted", d)
+		}
+	}
+}
