@@ -58,7 +58,7 @@ func TestServeWire(t *testing.T) {
 func TestServeBigSecret(t *testing.T) {
 	f := newFixture(t)
 	big := strings.Repeat("abcdefghij", 64*1024/10+1)[:64*1024]
-	in, _ := json.Marshal(credentials.Credentials{ServerURL: "big.example", Username: "u", Secret: big})
+	in, _ := json.Marshal(credentials.Credentials{ServerURL: "big.example", Username: "<token>", Secret: big})
 	if _, err := serve(t, f.s, "store", string(in)); err != nil {
 		t.Fatalf("store of a 64 KiB secret: %v", err)
 	}

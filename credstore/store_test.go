@@ -130,7 +130,7 @@ func TestHubAliasesShareOneEntry(t *testing.T) {
 			t.Errorf("get %s = %q, %v", alias, u, err)
 		}
 	}
-	f.add(HubAccessTokenKey, "alice", "jwt-access")
+	f.add(HubAccessTokenKey, "alice", genJWT(newRand(t), map[string]any{"iss": "https://login.docker.com/", "exp": f.clock.now().Add(time.Hour).Unix()}))
 	if _, s, _ := f.s.Get("docker.io"); s != tok1 {
 		t.Error("the OAuth access-token entry replaced the Hub entry")
 	}
@@ -414,4 +414,29 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+func TestStoreAppliesThePolicy(t *testing.T) {
+	f := newFixture(t)
+	err := f.s.Add(&credentials.Credentials{ServerURL: "https://index.docker.io/v1/", Username: "alice", Secret: "correct horse battery staple"})
+	if !errors.Is(err, ErrPassword) || len(HintsOf(err)) == 0 {
+		t.Fatalf("store of a Docker Hub password = %v, hints %q", err, HintsOf(err))
+	}
+	if keys := f.kc.Keys(); len(keys) != 0 || len(f.list()) != 0 {
+		t.Fatalf("a refused password was stored: %v", keys)
+	}
+	f.add("docker.io", "alice", tok1+"\n") // a trailing newline is trimmed
+	e := f.entry("docker.io")
+	if e.Provider != "dockerhub" || e.Kind != "personal access token" || e.Fingerprint != Fingerprint(NewSecret(tok1)) {
+		t.Errorf("entry = provider %q kind %q fingerprint %q", e.Provider, e.Kind, e.Fingerprint)
+	}
+	if _, s, _ := f.s.Get("docker.io"); s != tok1 {
+		t.Errorf("stored %q, want the token without its newline", s)
+	}
+	exp := f.clock.now().Add(2 * time.Hour).Truncate(time.Second)
+	f.add("example.azurecr.io", "<token>", genJWT(newRand(t), map[string]any{"exp": exp.Unix(), "access": []map[string]any{{"type": "repository", "name": "app", "actions": []string{"pull"}}}}))
+	e = f.entry("example.azurecr.io")
+	if e.ExpiresAt == nil || !e.ExpiresAt.Equal(exp) || strings.Join(e.Scope, ",") != "repository:app:pull" {
+		t.Errorf("JWT entry: expiresAt %v scope %v", e.ExpiresAt, e.Scope)
+	}
 }
