@@ -92,9 +92,13 @@ func runAdd(a *app, args []string) int {
 	if old != nil {
 		verb = "replaced"
 	}
-	msg := fmt.Sprintf("%s a token for %s (%s)", verb, showArg(registry), clean(*username))
-	if meta.expires != nil {
-		msg += ", expiring " + credstore.RelativeTime(*meta.expires, a.now())
+	e, err := s.Lookup(registry)
+	if err != nil {
+		return a.storeErr(err)
+	}
+	msg := fmt.Sprintf("%s a token for %s", verb, who(e))
+	if e.ExpiresAt != nil {
+		msg += ", expiring " + credstore.RelativeTime(*e.ExpiresAt, a.now())
 	}
 	a.warn(credstore.Warning{Message: msg})
 	return 0

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sort"
+
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 )
 
@@ -65,6 +67,10 @@ func runLs(a *app, args []string) int {
 			shown = append(shown, e)
 		}
 	}
+	sort.SliceStable(shown, func(i, j int) bool {
+		ri, rj := shown[i].Registry(), shown[j].Registry()
+		return ri < rj || ri == rj && shown[i].Key < shown[j].Key
+	})
 	if *asJSON {
 		if err := writeJSON(a.stdout, shown); err != nil {
 			return a.fail(err, "")
