@@ -88,15 +88,15 @@ func runAdd(a *app, args []string) int {
 	if err != nil {
 		return a.storeErr(err)
 	}
-	verb := "stored"
+	verb := "stored a token"
 	if old != nil {
-		verb = "replaced"
+		verb = "replaced the token"
 	}
 	e, err := s.Lookup(registry)
 	if err != nil {
 		return a.storeErr(err)
 	}
-	msg := fmt.Sprintf("%s a token for %s", verb, who(e))
+	msg := fmt.Sprintf("%s for %s", verb, who(e))
 	if e.ExpiresAt != nil {
 		msg += ", expiring " + credstore.RelativeTime(*e.ExpiresAt, a.now())
 	}
