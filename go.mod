@@ -7,3 +7,5 @@ require (
 	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/sys v0.49.0
 )
+
+require golang.org/x/crypto v0.57.0 // indirect
