@@ -33,6 +33,14 @@ func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)
 		return errors.New("no secret given")
 	}
 	now := s.now().UTC()
+	policy, err := LoadPolicy(s.dir)
+	if err != nil {
+		return err
+	}
+	class, secret, err := policy.Check(serverURL, username, secret, now)
+	if err != nil {
+		return err
+	}
 	fp := Fingerprint(secret)
 	return s.locked(func(x *index) error {
 		s.repair(x)
@@ -58,9 +66,9 @@ func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)
 		}
 		sameToken := old != nil && old.Fingerprint == fp && old.Username == username
 		if !sameToken {
-			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now,
-				Provider: "unknown", Kind: "unknown"}
+			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now}
 		}
+		applyClass(e, class, !sameToken)
 		e.ServerURL, e.Username, e.Fingerprint, e.UpdatedAt = serverURL, username, fp, now
 		if edit != nil {
 			edit(e)
@@ -312,4 +320,63 @@ func (s *Store) repair(x *index) {
 			}
 		}
 	}
+}
+
+// Lookup returns the entry for serverURL, or ErrNotFound.
+func (s *Store) Lookup(serverURL string) (*Entry, error) {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	e, err := x.get(key)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || !e.listable() {
+		return nil, ErrNotFound
+	}
+	return e, nil
+}
+
+// Entries returns every entry list would name, sorted by key.
+func (s *Store) Entries() ([]*Entry, error) {
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	all, err := x.all()
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.listable() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// applyClass records what the classifier learnt of the token. For a token
+// stored again, what a person annotated (scope, expiry) is kept unless the
+// token itself says otherwise.
+func applyClass(e *Entry, c Classification, fresh bool) {
+	e.Provider, e.Kind, e.Confidence = orUnknown(c.Provider), orUnknown(c.Kind), c.Confidence
+	if !c.ExpiresAt.IsZero() {
+		e.ExpiresAt = timePtr(c.ExpiresAt)
+	}
+	if len(c.Scope) > 0 || fresh {
+		e.Scope = append([]string{}, c.Scope...)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

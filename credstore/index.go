@@ -190,10 +190,12 @@ func (x *index) encode() ([]byte, error) {
 	}
 	sort.Strings(keys)
 	for i, k := range keys {
-		raw, err := encodeEntry(x.entries[k])
+		ie := x.entries[k]
+		raw, err := encodeEntry(ie)
 		if err != nil {
 			return nil, err
 		}
+		ie.raw, ie.dirty = raw, false
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -217,17 +219,19 @@ func (x *index) write(durable bool) error {
 	if err := writeFileAtomic(x.path, data, 0o600, durable); err != nil {
 		return &IndexError{Path: x.path, Err: err}
 	}
-	for _, ie := range x.entries {
-		ie.dirty = false
-	}
 	return nil
 }
 
 // lockState takes the state directory's inter-process lock.
 func lockState(dir string) (unlock func(), err error) {
-	unlock, err = lockedfile.MutexAt(filepath.Join(dir, indexLockFile)).Lock()
+	path := filepath.Join(dir, indexLockFile)
+	// lockedfile would create the file 0666 less umask; keep it private.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	unlock, err = lockedfile.MutexAt(path).Lock()
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", filepath.Join(dir, indexLockFile), err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return unlock, nil
 }
