@@ -1,8 +1,6 @@
 package credstore
 
 import (
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
-
 	"errors"
 	"os"
 	"reflect"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
