@@ -122,7 +122,7 @@ func parseIndexLines(path string, data []byte) (*index, bool) {
 func splitMember(line []byte) (string, json.RawMessage, bool) {
 	line = bytes.TrimSuffix(line, []byte(","))
 	i := bytes.Index(line, []byte(`": `))
-	if len(line) < 2 || line[0] != '"' || i < 0 {
+	if len(line) < 2 || line[0] != '"' || i < 1 {
 		return "", nil, false
 	}
 	quoted := line[:i+1]
