@@ -234,7 +234,9 @@ func createHint(host, provider string) string {
 	case "github":
 		return "create a personal access token (classic) with read:packages (and write:packages to push): https://github.com/settings/tokens"
 	case "gitlab":
-		return "create a personal access token with read_registry (and write_registry to push): https://" + hostName(host) + "/-/user_settings/personal_access_tokens"
+		// The registry is usually registry.<gitlab host> or <gitlab host>:5050.
+		web := strings.TrimPrefix(hostName(host), "registry.")
+		return "create a personal access token with read_registry (and write_registry to push): https://" + web + "/-/user_settings/personal_access_tokens"
 	case "aws-ecr":
 		return "get a token with: aws ecr get-login-password --region REGION, and log in as AWS"
 	case "google":

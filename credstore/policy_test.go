@@ -173,6 +173,11 @@ func TestCheckHints(t *testing.T) {
 		!strings.Contains(hints, "single quotes") || !strings.Contains(hints, "Harbor") {
 		t.Errorf("robot$ refusal: %v\n%s", err, hints)
 	}
+	// GitLab: tokens are created on the web host, not the registry host.
+	_, _, err = p.Check("registry.gitlab.com", "alice", NewSecret("Tr0ub4dor&3"), now)
+	if hints := strings.Join(refusal(t, err).Hints, "\n"); !strings.Contains(hints, "https://gitlab.com/-/user_settings/personal_access_tokens") {
+		t.Errorf("gitlab hints: %s", hints)
+	}
 	// A username with a control byte is never echoed.
 	_, _, err = p.Check(hub, "al\x1b[31mice", NewSecret("hunter2"), now)
 	re = refusal(t, err)
