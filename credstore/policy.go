@@ -83,18 +83,26 @@ func (p *Policy) index() error {
 	return nil
 }
 
-// allows returns the allowance for a canonical host.
+// allows returns the allowance for a canonical host. A Policy built in
+// code rather than by LoadPolicy is matched entry by entry, without
+// mutating it.
 func (p *Policy) allows(host string) (OpaqueTokenRegistry, bool) {
 	if p == nil {
 		return OpaqueTokenRegistry{}, false
 	}
-	if p.byHost == nil && len(p.OpaqueTokenRegistries) > 0 {
-		if p.index() != nil {
-			return OpaqueTokenRegistry{}, false
+	if p.byHost != nil {
+		r, ok := p.byHost[host]
+		return r, ok
+	}
+	for _, r := range p.OpaqueTokenRegistries {
+		if h, err := Host(r.Registry); err == nil && h == host && h != "index.docker.io" {
+			if r.Provider == "" {
+				r.Provider = "unknown"
+			}
+			return r, true
 		}
 	}
-	r, ok := p.byHost[host]
-	return r, ok
+	return OpaqueTokenRegistry{}, false
 }
 
 // RefusalError says why a secret may not be stored. Message is one line;

@@ -89,6 +89,14 @@ func TestCheckPolicyAllowance(t *testing.T) {
 	if _, _, err := p.Check("harbor.example.com", "ci", NewSecret(bad), now); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("mangled token on an allowed registry: %v", err)
 	}
+	// A Policy built in code works too, but never for Docker Hub.
+	lit := &Policy{OpaqueTokenRegistries: []OpaqueTokenRegistry{{Registry: "https://nexus.example.com/"}, {Registry: "docker.io"}}}
+	if c, _, err := lit.Check("nexus.example.com", "ci", NewSecret(opaque), now); err != nil || c.Provider != "unknown" {
+		t.Errorf("literal policy: %v %+v", err, c)
+	}
+	if _, _, err := lit.Check(hub, "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
+		t.Errorf("literal policy allowed Docker Hub: %v", err)
+	}
 	// A nil policy allows nothing.
 	var none *Policy
 	if _, _, err := none.Check("harbor.example.com", "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
