@@ -13,10 +13,10 @@ type Adder interface {
 	Add(creds *credentials.Credentials) error
 }
 
-// refusal is implemented by the store's errors that refuse a credential
+// refuser is implemented by the store's errors that refuse a credential
 // (a password, not a token) rather than fail to store it. Migrate keeps
 // refused entries in config.json and carries on; any other error stops it.
-type refusal interface{ Refusal() }
+type refuser interface{ Refusal() }
 
 // hinter is an error that knows the fix.
 type hinter interface{ Hint() string }
@@ -103,7 +103,7 @@ func Migrate(cfg *DockerConfig, store Adder, helperName string) (MigrateResult, 
 			continue
 		}
 		err = store.Add(&credentials.Credentials{ServerURL: serverURL, Username: username, Secret: secret.Reveal()})
-		var r refusal
+		var r refuser
 		switch {
 		case errors.As(err, &r):
 			hint := "create an access token for " + displayRegistry(key) + ", then: docker login " + displayRegistry(key) + " -u " + p.Username

@@ -109,8 +109,8 @@ func splitServerURL(s string) (host, path string, err error) {
 			return invalid("only http and https URLs are supported")
 		}
 		rest = rest[i+3:]
-	} else if strings.Contains(rest, ":/") {
-		return invalid("only http and https URLs are supported")
+	} else if i := strings.Index(rest, ":/"); i >= 0 && !strings.Contains(rest[:i], "/") {
+		return invalid("only http and https URLs are supported") // file:/x, unix:/x
 	}
 	if i := strings.IndexAny(rest, "?#"); i >= 0 {
 		return invalid("a query or fragment is not part of a registry address")
