@@ -104,6 +104,10 @@ func lookForSecrets(ctx context.Context) (bool, string) {
 	if err != nil {
 		return false, "cannot connect to the D-Bus session bus: " + detail(err.Error())
 	}
+	return secretsOnBus(ctx, conn)
+}
+
+func secretsOnBus(ctx context.Context, conn *dbus.Conn) (bool, string) {
 	bus := conn.BusObject()
 	var owned bool
 	if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&owned); err != nil {

@@ -40,9 +40,9 @@ const (
 		"security unlock-keychain ~/Library/Keychains/login.keychain-db, or raise DOCKER_CREDENTIAL_PAT_TIMEOUT"
 	hintWinNoSession = "an ssh or network logon has no Credential Manager: log in at the console or over rdp, " +
 		"or run the command through a scheduled task or `runas` with an interactive logon"
-	hintWinTooBig   = "Windows Credential Manager keeps at most 2,560 bytes per credential"
-	hintWinDenied   = "Credential Manager refused access: run as the user who owns the credential"
-	hintWinTimeout  = "Credential Manager did not answer: raise DOCKER_CREDENTIAL_PAT_TIMEOUT and try again"
+	hintWinTooBig   = "a Windows credential holds at most 2,560 bytes"
+	hintWinDenied   = "access denied by Credential Manager: run as the user who owns the credential"
+	hintWinTimeout  = "no answer from Credential Manager: raise DOCKER_CREDENTIAL_PAT_TIMEOUT and try again"
 	hintTooBig      = "the token is bigger than this keychain can hold in one item"
 	hintUnsupported = "this system has no keychain docker-credential-pat can use: on Linux use --backend keyctl"
 	hintGeneric     = "run `docker-credential-pat doctor` for details"
