@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -349,6 +350,68 @@ func benchGet(b *testing.B, check bool) {
 	for b.Loop() {
 		if _, err := kb.Get(ctx, "bench.example"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSecretServiceFrozen stops gnome-keyring-daemon (SIGSTOP) so the
+// Secret Service never answers, as when it waits on a prompt: every call
+// must come back with ErrTimeout within its deadline, and the backend must
+// work again once the daemon does.
+func TestSecretServiceFrozen(t *testing.T) {
+	s := useSecretService(t)
+	b := WithTimeout(NewOS(), 300*time.Millisecond)
+	ctx := context.Background()
+	if err := b.Set(ctx, "frozen.example", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	pid := s.PIDs()[1]
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			syscall.Kill(pid, syscall.SIGCONT)
+			resumed = true
+		}
+	}
+	defer resume()
+	start := time.Now()
+	_, getErr := b.Get(ctx, "frozen.example")
+	for op, err := range map[string]error{
+		"get":    getErr,
+		"set":    b.Set(ctx, "frozen.example", []byte("w")),
+		"delete": b.Delete(ctx, "frozen.example"),
+	} {
+		if !errors.Is(err, ErrTimeout) || !strings.Contains(HintOf(err), "unlock") {
+			t.Errorf("%s on a frozen Secret Service: %v (hint %q), want ErrTimeout with a hint", op, err, HintOf(err))
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("three calls with a 300ms deadline took %v", took)
+	}
+	resume()
+	// The abandoned calls on frozen.example may still land: use another key.
+	b = WithTimeout(NewOS(), 10*time.Second)
+	if err := b.Set(ctx, "after.example", []byte("x")); err != nil {
+		t.Fatalf("Set after the daemon resumed: %v", err)
+	}
+	if got, err := b.Get(ctx, "after.example"); err != nil || string(got) != "x" {
+		t.Fatalf("Get after the daemon resumed: %q, %v", got, err)
+	}
+}
+
+// BenchmarkLockCheck is the price of the locked-collection check that
+// precedes each call when no prompt can be shown: one property read.
+func BenchmarkLockCheck(b *testing.B) {
+	s := keychaintest.Start(b, false)
+	b.Setenv(busEnv, "")
+	b.Cleanup(s.Setenv())
+	ctx := context.Background()
+	for b.Loop() {
+		if locked, _, err := collectionLocked(ctx); err != nil || locked {
+			b.Fatal(locked, err)
 		}
 	}
 }
