@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -169,11 +170,11 @@ func TestFilterMatch(t *testing.T) {
 func TestPrune(t *testing.T) {
 	f := newFixture(t)
 	day := 24 * time.Hour
-	f.add("old.example.com", "a", "tok-old-000000000000000")
-	f.add("expired.example.com", "b", "tok-exp-000000000000000")
+	f.add("old.example.com", "a", credstoretest.GitHub("ghp_"))
+	f.add("expired.example.com", "b", credstoretest.GitHub("ghp_"))
 	f.clock.add(100 * day)
-	f.add("fresh.example.com", "c", "tok-new-000000000000000")
-	f.add("used.example.com", "d", "tok-use-000000000000000")
+	f.add("fresh.example.com", "c", credstoretest.GitHub("ghp_"))
+	f.add("used.example.com", "d", credstoretest.GitHub("ghp_"))
 	past := f.clock.now().Add(-time.Hour)
 	if _, err := f.s.Annotate("expired.example.com", func(e *Entry) error { e.ExpiresAt = &past; return nil }); err != nil {
 		t.Fatal(err)
@@ -224,8 +225,8 @@ func TestPrune(t *testing.T) {
 
 func TestPruneGoesOnAfterAFailure(t *testing.T) {
 	f := newFixture(t)
-	f.add("a.example.com", "a", "tok-a-00000000000000000")
-	f.add("b.example.com", "b", "tok-b-00000000000000000")
+	f.add("a.example.com", "a", credstoretest.GitHub("ghp_"))
+	f.add("b.example.com", "b", credstoretest.GitHub("ghp_"))
 	f.clock.add(48 * time.Hour)
 	f.kc.FailNext("delete", keychain.ErrLocked)
 	got, err := f.s.Prune(Filter{UnusedFor: 24 * time.Hour}, false)
@@ -349,6 +350,9 @@ func TestRevoke(t *testing.T) {
 		{Entry{ServerURL: "registry.digitalocean.com"}, "https://cloud.digitalocean.com/account/api/tokens", ""},
 		{Entry{ServerURL: "registry.example.com:5000", Provider: "unknown"}, "", "revoke it in registry.example.com:5000's settings"},
 		{Entry{Key: "ghcr.io"}, "https://github.com/settings/tokens", ""},
+		{Entry{ServerURL: HubAccessTokenKey, Provider: "docker"}, "", "docker logout"},
+		{Entry{ServerURL: "registry.fly.io", Provider: "unknown"}, "", "fly tokens revoke"},
+		{Entry{ServerURL: "ghcr.io", Provider: "dockerhub"}, "https://app.docker.com/settings/personal-access-tokens", ""}, // the token says, not the host
 	}
 	for _, c := range cases {
 		if got := RevokeURL(&c.e); got != c.url {
