@@ -170,11 +170,11 @@ func TestFilterMatch(t *testing.T) {
 func TestPrune(t *testing.T) {
 	f := newFixture(t)
 	day := 24 * time.Hour
-	f.add("old.example.com", "a", credstoretest.GitHub("ghp_"))
-	f.add("expired.example.com", "b", credstoretest.GitHub("ghp_"))
+	f.add("old.example.com", "a", credstoretest.DockerHubPAT())
+	f.add("expired.example.com", "b", credstoretest.DockerHubPAT())
 	f.clock.add(100 * day)
-	f.add("fresh.example.com", "c", credstoretest.GitHub("ghp_"))
-	f.add("used.example.com", "d", credstoretest.GitHub("ghp_"))
+	f.add("fresh.example.com", "c", credstoretest.DockerHubPAT())
+	f.add("used.example.com", "d", credstoretest.DockerHubPAT())
 	past := f.clock.now().Add(-time.Hour)
 	if _, err := f.s.Annotate("expired.example.com", func(e *Entry) error { e.ExpiresAt = &past; return nil }); err != nil {
 		t.Fatal(err)
@@ -225,8 +225,8 @@ func TestPrune(t *testing.T) {
 
 func TestPruneGoesOnAfterAFailure(t *testing.T) {
 	f := newFixture(t)
-	f.add("a.example.com", "a", credstoretest.GitHub("ghp_"))
-	f.add("b.example.com", "b", credstoretest.GitHub("ghp_"))
+	f.add("a.example.com", "a", credstoretest.DockerHubPAT())
+	f.add("b.example.com", "b", credstoretest.DockerHubPAT())
 	f.clock.add(48 * time.Hour)
 	f.kc.FailNext("delete", keychain.ErrLocked)
 	got, err := f.s.Prune(Filter{UnusedFor: 24 * time.Hour}, false)

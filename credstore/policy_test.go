@@ -89,6 +89,14 @@ func TestCheckPolicyAllowance(t *testing.T) {
 	if _, _, err := p.Check("harbor.example.com", "ci", NewSecret(bad), now); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("mangled token on an allowed registry: %v", err)
 	}
+	// A Policy built in code works too, but never for Docker Hub.
+	lit := &Policy{OpaqueTokenRegistries: []OpaqueTokenRegistry{{Registry: "https://nexus.example.com/"}, {Registry: "docker.io"}}}
+	if c, _, err := lit.Check("nexus.example.com", "ci", NewSecret(opaque), now); err != nil || c.Provider != "unknown" {
+		t.Errorf("literal policy: %v %+v", err, c)
+	}
+	if _, _, err := lit.Check(hub, "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
+		t.Errorf("literal policy allowed Docker Hub: %v", err)
+	}
 	// A nil policy allows nothing.
 	var none *Policy
 	if _, _, err := none.Check("harbor.example.com", "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
@@ -159,6 +167,40 @@ func TestCheckRefusals(t *testing.T) {
 
 	if _, _, err := p.Check("ftp://x", "alice", NewSecret("hunter2"), now); !errors.Is(err, ErrInvalidServerURL) {
 		t.Errorf("bad server URL: %v", err)
+	}
+}
+
+func TestCheckHints(t *testing.T) {
+	r := newRand(t)
+	p := &Policy{}
+	// A Harbor robot whose secret misses a digit: the username is quoted.
+	_, _, err := p.Check("harbor.example.com", "robot$ci", NewSecret("abcdefghABCDEFGH"), now)
+	re := refusal(t, err)
+	hints := strings.Join(re.Hints, "\n")
+	if !errors.Is(err, ErrInvalidToken) || !strings.Contains(hints, "docker login -u 'robot$ci' --password-stdin harbor.example.com") ||
+		!strings.Contains(hints, "single quotes") || !strings.Contains(hints, "Harbor") {
+		t.Errorf("robot$ refusal: %v\n%s", err, hints)
+	}
+	// GitLab: tokens are created on the web host, not the registry host.
+	_, _, err = p.Check("registry.gitlab.com", "alice", NewSecret("Tr0ub4dor&3"), now)
+	if hints := strings.Join(refusal(t, err).Hints, "\n"); !strings.Contains(hints, "https://gitlab.com/-/user_settings/personal_access_tokens") {
+		t.Errorf("gitlab hints: %s", hints)
+	}
+	// A username with a control byte is never echoed.
+	_, _, err = p.Check(hub, "al\x1b[31mice", NewSecret("hunter2"), now)
+	re = refusal(t, err)
+	if hints := strings.Join(re.Hints, "\n"); strings.Contains(hints, "\x1b") || !strings.Contains(hints, "-u NAME") {
+		t.Errorf("control bytes echoed: %q", hints)
+	}
+	// An expired identity token is refused as expired.
+	jwt := genJWT(r, map[string]any{"iss": "Azure Container Registry", "exp": now.Unix() - 1})
+	if _, _, err := p.Check("myreg.azurecr.io", "<token>", NewSecret(jwt), now); !errors.Is(err, ErrExpired) {
+		t.Errorf("expired identity token: %v", err)
+	}
+	// A legacy Docker Hub token is kept, with advice to rotate it.
+	c, _, err := p.Check(hub, "alice", NewSecret(uuid(r)), now)
+	if err != nil || c.Kind != "legacy access token" || !strings.Contains(c.Reason, "rotate") {
+		t.Errorf("legacy Hub token: %v %+v", err, c)
 	}
 }
 
