@@ -34,11 +34,11 @@ func Open(name string, timeout time.Duration) (b Backend, reason string, err err
 	case name == osName:
 		return openOS(timeout), osName + ": chosen explicitly", nil
 	case name == NameKeyctl:
-		k, err := NewKeyctl()
+		k, err := openKeyctl(timeout)
 		if err != nil {
 			return nil, "", err
 		}
-		return WithTimeout(k, timeout), NameKeyctl + ": chosen explicitly", nil
+		return k, NameKeyctl + ": chosen explicitly", nil
 	case slices.Contains(BackendNames, name):
 		return nil, "", &Error{Backend: name, Op: "open", Kind: ErrUnavailable,
 			Detail: "not available on " + runtime.GOOS,
@@ -78,9 +78,19 @@ func openAuto(timeout time.Duration) (Backend, string, error) {
 	if ok {
 		return openOS(timeout), why + ": using the Secret Service", nil
 	}
-	k, err := NewKeyctl()
+	k, err := openKeyctl(timeout)
 	if err != nil {
 		return nil, why + ", and the kernel keyring is unavailable", err
 	}
-	return WithTimeout(k, timeout), why + ": using the kernel keyring", nil
+	return k, why + ": using the kernel keyring", nil
+}
+
+// openKeyctl is the kernel keyring with items over its "user" key limit
+// split by Chunked, so a 64 KiB token fits (as far as the quota allows).
+func openKeyctl(timeout time.Duration) (Backend, error) {
+	k, err := NewKeyctl()
+	if err != nil {
+		return nil, err
+	}
+	return WithTimeout(Chunked(k, KeyctlMaxItem), timeout), nil
 }
