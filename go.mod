@@ -4,6 +4,9 @@ go 1.26.8
 
 require (
 	github.com/docker/docker-credential-helpers v0.9.12
+	github.com/godbus/dbus/v5 v5.2.2
 	github.com/rogpeppe/go-internal v1.16.0
 	golang.org/x/sys v0.49.0
 )
+
+require golang.org/x/tools v0.26.0 // indirect

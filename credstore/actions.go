@@ -1,6 +1,7 @@
 package credstore
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -33,6 +34,14 @@ func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)
 		return errors.New("no secret given")
 	}
 	now := s.now().UTC()
+	policy, err := LoadPolicy(s.dir)
+	if err != nil {
+		return err
+	}
+	class, secret, err := policy.Check(serverURL, username, secret, now)
+	if err != nil {
+		return err
+	}
 	fp := Fingerprint(secret)
 	return s.locked(func(x *index) error {
 		s.repair(x)
@@ -58,9 +67,9 @@ func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)
 		}
 		sameToken := old != nil && old.Fingerprint == fp && old.Username == username
 		if !sameToken {
-			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now,
-				Provider: "unknown", Kind: "unknown"}
+			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now}
 		}
+		applyClass(e, class, !sameToken)
 		e.ServerURL, e.Username, e.Fingerprint, e.UpdatedAt = serverURL, username, fp, now
 		if edit != nil {
 			edit(e)
@@ -256,24 +265,35 @@ func (s *Store) erase(x *index, e *Entry) error {
 }
 
 // List maps every stored server URL, as it was stored, to its username.
-// It reads the index alone.
+// It reads the index alone, decoding only what it prints: docker runs it
+// before every classic build.
 func (s *Store) List() (map[string]string, error) {
 	x, err := s.readIndex()
 	if err != nil {
 		return nil, err
 	}
-	entries, err := x.all()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(entries))
-	for _, e := range entries {
-		if e.listable() {
+	out := make(map[string]string, len(x.entries))
+	for key, ie := range x.entries {
+		var e listEntry
+		if ie.e != nil {
+			e = listEntry{ie.e.ServerURL, ie.e.Username, ie.e.State, ie.e.Listed}
+		} else if err := json.Unmarshal(ie.raw, &e); err != nil {
+			return nil, corrupt(x.path, fmt.Errorf("entry %q: %v", key, err))
+		}
+		if (&Entry{State: e.State, Listed: e.Listed}).listable() {
 			out[e.ServerURL] = e.Username
 		}
 	}
 	s.markList()
 	return out, nil
+}
+
+// listEntry is the part of an Entry that list needs.
+type listEntry struct {
+	ServerURL string `json:"serverURL"`
+	Username  string `json:"username"`
+	State     string `json:"state"`
+	Listed    bool   `json:"listed"`
 }
 
 // repair finishes what a killed process left half done: a store whose
@@ -312,4 +332,63 @@ func (s *Store) repair(x *index) {
 			}
 		}
 	}
+}
+
+// Lookup returns the entry for serverURL, or ErrNotFound.
+func (s *Store) Lookup(serverURL string) (*Entry, error) {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	e, err := x.get(key)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || !e.listable() {
+		return nil, ErrNotFound
+	}
+	return e, nil
+}
+
+// Entries returns every entry list would name, sorted by key.
+func (s *Store) Entries() ([]*Entry, error) {
+	x, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	all, err := x.all()
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.listable() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// applyClass records what the classifier learnt of the token. For a token
+// stored again, what a person annotated (scope, expiry) is kept unless the
+// token itself says otherwise.
+func applyClass(e *Entry, c Classification, fresh bool) {
+	e.Provider, e.Kind, e.Confidence = orUnknown(c.Provider), orUnknown(c.Kind), c.Confidence
+	if !c.ExpiresAt.IsZero() {
+		e.ExpiresAt = timePtr(c.ExpiresAt)
+	}
+	if len(c.Scope) > 0 || fresh {
+		e.Scope = append([]string{}, c.Scope...)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

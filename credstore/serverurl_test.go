@@ -71,7 +71,7 @@ func TestHost(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://index.docker.io/v1/": "index.docker.io", "docker.io": "index.docker.io",
 		"https://index.docker.io/v1/access-token": "index.docker.io",
-		"https://GHCR.io/v2/": "ghcr.io", "localhost:5000/x": "localhost:5000",
+		"https://GHCR.io/v2/":                     "ghcr.io", "localhost:5000/x": "localhost:5000",
 	} {
 		if got, err := Host(in); err != nil || got != want {
 			t.Errorf("Host(%q) = %q, %v; want %q", in, got, err, want)

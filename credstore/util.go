@@ -60,17 +60,26 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
-// HintOf returns the fix for err, where one is known: a command to paste.
-func HintOf(err error) string {
-	if h := keychain.HintOf(err); h != "" {
-		return h
+// HintsOf returns the fixes for err, where known: lines for a person,
+// ideally commands to paste.
+func HintsOf(err error) []string {
+	var refusal *RefusalError
+	if errors.As(err, &refusal) {
+		return refusal.Hints
 	}
-	var hinter interface{ Hint() string }
-	if errors.As(err, &hinter) {
-		return hinter.Hint()
+	if h := keychain.HintOf(err); h != "" {
+		return []string{h}
 	}
 	if errors.Is(err, ErrIndexCorrupt) {
-		return "docker-credential-pat doctor --repair"
+		return []string{"docker-credential-pat doctor --repair"}
+	}
+	return nil
+}
+
+// HintOf returns the first of HintsOf(err), or "".
+func HintOf(err error) string {
+	if h := HintsOf(err); len(h) > 0 {
+		return h[0]
 	}
 	return ""
 }

@@ -62,9 +62,17 @@ func (a *app) warn(w credstore.Warning) {
 	}
 }
 
-// fail prints err (and its hint) and returns the exit code for a failure.
+// fail prints err and its hints (or hint, if err has none) and returns
+// the exit code for a failure.
 func (a *app) fail(err error, hint string) int {
-	a.warn(credstore.Warning{Message: err.Error(), Hint: hint})
+	fmt.Fprintf(a.stderr, "%s: %s\n", name, oneLine(err))
+	hints := credstore.HintsOf(err)
+	if len(hints) == 0 && hint != "" {
+		hints = []string{hint}
+	}
+	for _, h := range hints {
+		fmt.Fprintf(a.stderr, "hint: %s\n", h)
+	}
 	return 1
 }
 
@@ -136,7 +144,7 @@ func (a *app) protocol(action string, extra []string) int {
 	}
 	if err != nil {
 		fmt.Fprintln(a.stdout, oneLine(err))
-		if hint := credstore.HintOf(err); hint != "" && !credentials.IsErrCredentialsNotFound(err) {
+		for _, hint := range credstore.HintsOf(err) {
 			fmt.Fprintf(a.stderr, "hint: %s\n", hint)
 		}
 		return 1

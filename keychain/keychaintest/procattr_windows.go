@@ -1,0 +1,5 @@
+package keychaintest
+
+import "os"
+
+var terminate = os.Kill

@@ -1,0 +1,118 @@
+package keychaintest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func alive(pid int) bool {
+	// A zombie still answers kill(0); read its state instead.
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && syscall.Kill(pid, 0) == nil
+}
+
+func TestStartLockStop(t *testing.T) {
+	Require(t, testing.Short())
+	dir, err := os.MkdirTemp("", "dcp-ss-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := StartSecretService(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := s.PIDs()
+	if len(pids) != 2 {
+		t.Fatalf("PIDs = %v, want the bus and the keyring", pids)
+	}
+	for _, pid := range pids {
+		if !alive(pid) {
+			t.Fatalf("pid %d not running after start", pid)
+		}
+	}
+	if locked, err := s.Locked(); err != nil || locked {
+		t.Fatalf("after start: locked=%v err=%v, want unlocked", locked, err)
+	}
+
+	// A real libsecret client sees the service through Env.
+	if _, err := exec.LookPath("secret-tool"); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "secret-tool", "store", "--label=harness check", "service", "keychaintest")
+		cmd.Env = append(s.Env(), "PATH="+os.Getenv("PATH"))
+		cmd.Stdin = strings.NewReader("x")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("secret-tool store through Env(): %v: %s", err, out)
+		}
+	}
+
+	if err := s.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	if locked, err := s.Locked(); err != nil || !locked {
+		t.Fatalf("after Lock: locked=%v err=%v, want locked", locked, err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("pid %d still running after Stop", pid)
+		}
+	}
+	if err := s.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+func TestSetenvRestores(t *testing.T) {
+	s := &SecretService{addr: "unix:path=/nonexistent/bus", home: "/h", runtime: "/r"}
+	t.Setenv("HOME", "/before")
+	os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
+	restore := s.Setenv()
+	if got := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); got != s.addr {
+		t.Fatalf("DBUS_SESSION_BUS_ADDRESS = %q", got)
+	}
+	if got := os.Getenv("HOME"); got != "/h" {
+		t.Fatalf("HOME = %q", got)
+	}
+	restore()
+	if _, ok := os.LookupEnv("DBUS_SESSION_BUS_ADDRESS"); ok {
+		t.Error("DBUS_SESSION_BUS_ADDRESS still set after restore")
+	}
+	if got := os.Getenv("HOME"); got != "/before" {
+		t.Errorf("HOME = %q after restore", got)
+	}
+}
+
+func TestStartBusWithoutKeyring(t *testing.T) {
+	Require(t, testing.Short())
+	dir, err := os.MkdirTemp("", "dcp-ss-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := StartBus(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	if len(s.PIDs()) != 1 {
+		t.Fatalf("PIDs = %v, want only the bus", s.PIDs())
+	}
+	_, err = s.Locked()
+	if err == nil || !strings.Contains(err.Error(), "org.freedesktop.secrets") {
+		t.Fatalf("Locked on a bus without a keyring: %v, want a name-not-provided error", err)
+	}
+}
