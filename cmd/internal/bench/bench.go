@@ -10,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // Column labels.
@@ -27,6 +29,8 @@ type subject struct {
 	want  map[string]creds // serverURL -> what get must answer
 	keys  []string         // the base entries, registry-0 .. registry-N-1
 	added []string         // new keys stored by the current level, erased by it
+	// fill stores one entry while filling; nil means the helper's own store.
+	fill func(context.Context, creds) error
 }
 
 func (s *subject) usable() bool { return s.err == nil }
@@ -57,7 +61,11 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	rep.buildTime = time.Since(start)
 
 	logf("starting a private D-Bus session and gnome-keyring")
-	ss, err := startSecretService(filepath.Join(tmp, "keyring"))
+	kr := filepath.Join(tmp, "keyring")
+	if err := os.Mkdir(kr, 0o700); err != nil {
+		return nil, err
+	}
+	ss, err := keychaintest.StartSecretService(kr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start the Secret Service: %w", err)
 	}
@@ -76,18 +84,21 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	r.version = &helper{name: colVersion, bin: patBin, env: pat.env}
 	sshelper := &helper{name: colSS, bin: ssBin, env: base, err: ssErr}
 	passhelper := &helper{name: colPass, bin: passBin, err: passErr}
+	var passFill func(context.Context, creds) error
 	if passErr == nil {
 		ps, err := startPassStore(filepath.Join(tmp, "pass"), base)
 		if err != nil {
 			passhelper.err = fmt.Errorf("cannot set up pass: %w", err)
 		} else {
 			defer ps.stop()
-			passhelper.env = append(append([]string(nil), base...), ps.env()...)
+			passhelper.env = ps.env
+			passFill = ps.insert
 		}
 	}
 	for _, h := range []*helper{pat, sshelper, passhelper, keyctl} {
 		r.subs = append(r.subs, &subject{helper: h, want: map[string]creds{}})
 	}
+	r.subs[2].fill = passFill
 	rep.collectVersions(ctx, r.version, sshelper, passhelper)
 
 	r.choosePayloads(ctx)
@@ -158,7 +169,11 @@ func (r *runner) populate(ctx context.Context, n int) {
 			go func() {
 				defer wg.Done()
 				for i := range next {
-					_, errs[i] = s.store(ctx, entries[i])
+					if s.fill != nil {
+						errs[i] = s.fill(ctx, entries[i])
+					} else {
+						_, errs[i] = s.store(ctx, entries[i])
+					}
 				}
 			}()
 		}

@@ -27,6 +27,7 @@ type report struct {
 	buildTime time.Duration
 	elapsed   time.Duration
 	cells     []*cell
+	load      []string // /proc/loadavg at start and end: other work on the machine skews the times
 	fill      []fillTime
 	notes     []string
 	unusable  []string // helpers that could not run, and why
@@ -44,6 +45,7 @@ type target struct {
 func newReport(ctx context.Context, cfg config) *report {
 	rep := &report{cfg: cfg, date: time.Now().UTC()}
 	rep.commit = commitID(ctx)
+	rep.load = append(rep.load, loadAvg())
 	rep.machine = []string{
 		"CPU: " + cpuModel(),
 		fmt.Sprintf("cores: %d (GOMAXPROCS %d)", runtime.NumCPU(), runtime.GOMAXPROCS(0)),
@@ -155,6 +157,7 @@ func (rep *report) peakRSS(label string) int64 {
 // ---- targets ----
 
 func (rep *report) finish() {
+	rep.load = append(rep.load, loadAvg())
 	rep.targets = append(rep.targets,
 		rep.ratioTarget("get (hit) vs secretservice", rep.cellsOf(opGetHit), colPat, colSS, 0.5),
 		rep.listTarget(),
@@ -313,6 +316,7 @@ func (rep *report) markdown() string {
 	for _, v := range rep.versions {
 		w("- %s\n", v)
 	}
+	w("- Load average (1, 5, 15 min) at start and end: %s\n", strings.Join(rep.load, " → "))
 	w("- Total time: %s (building: %s)\n\n", rep.elapsed.Round(time.Second), rep.buildTime.Round(time.Second))
 
 	w("## Targets (issue 6)\n\n| target | limit | measured | result |\n| --- | --- | --- | --- |\n")
@@ -444,6 +448,14 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+func loadAvg() string {
+	f := strings.Fields(readFile("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func osName() string {
