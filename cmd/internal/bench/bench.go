@@ -44,12 +44,35 @@ type runner struct {
 	subs    []*subject // pat, secretservice, pass, pat (keyctl)
 	version *helper    // docker-credential-pat for the floor
 	rep     *report
+
+	deadline  time.Time     // when the whole run should be done
+	cellsLeft int           // cells not measured yet
+	perEntry  time.Duration // last fill's wall time per entry, all helpers together
+	filled    int           // entries every helper holds now
+}
+
+// cellBudget is the share of the time left that the next cell may use,
+// keeping back what filling the larger N will likely take.
+func (r *runner) cellBudget() time.Duration {
+	reserve := time.Duration(0)
+	if last := r.cfg.sizes[len(r.cfg.sizes)-1]; last > r.filled {
+		reserve = time.Duration(last-r.filled) * r.perEntry
+	}
+	left := time.Until(r.deadline) - reserve
+	b := left / time.Duration(max(r.cellsLeft, 1))
+	return max(min(b, r.cfg.budget), 0)
 }
 
 func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	start := time.Now()
 	rep := newReport(ctx, cfg)
-	r := &runner{cfg: cfg, rep: rep}
+	r := &runner{cfg: cfg, rep: rep, deadline: start.Add(cfg.total)}
+	for _, n := range cfg.sizes {
+		r.cellsLeft += 6
+		if n == cfg.getAllN {
+			r.cellsLeft++
+		}
+	}
 
 	logf("building helpers in %s", tmp)
 	patBin, patErr := buildPat(ctx, cfg, tmp)
@@ -148,6 +171,13 @@ func (r *runner) choosePayloads(ctx context.Context) {
 // populate brings every usable subject up to n entries through its own
 // store, two processes at a time.
 func (r *runner) populate(ctx context.Context, n int) {
+	t0 := time.Now()
+	defer func() {
+		if n > r.filled {
+			r.perEntry = time.Since(t0) / time.Duration(n-r.filled)
+		}
+		r.filled = n
+	}()
 	for _, s := range r.subs {
 		if !s.usable() || len(s.keys) >= n {
 			continue

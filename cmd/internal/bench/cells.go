@@ -41,7 +41,8 @@ type cell struct {
 	op      string
 	n       int
 	runs    int
-	reduced bool // stopped before cfg.runs to stay within the budget
+	reduced bool          // stopped before cfg.runs to stay within the budget
+	budget  time.Duration // the budget it had
 	cols    []*column
 }
 
@@ -55,7 +56,7 @@ func (c *cell) col(label string) *column {
 }
 
 // probe is how one helper performs a cell's operation in iteration it
-// (0 is the untimed warm-up).
+// (below warm: an untimed warm-up).
 type probe struct {
 	label string
 	skip  error
@@ -63,12 +64,12 @@ type probe struct {
 	do    func(ctx context.Context, it int) (sample, error)
 }
 
-const warmup = 1
-
 // measure runs every probe once per run, rotating the order each run (A B
 // C, B C A, ...) so drift and position hit all helpers alike.
-func (r *runner) measure(ctx context.Context, op string, n, runs, minRuns int, probes []probe) *cell {
+func (r *runner) measure(ctx context.Context, op string, n, runs, minRuns, warmup int, probes []probe) *cell {
 	c := &cell{op: op, n: n}
+	budget := r.cellBudget()
+	r.cellsLeft--
 	for _, p := range probes {
 		c.cols = append(c.cols, &column{label: p.label, err: p.skip, skipped: p.skip != nil, samples: make([]*sample, runs)})
 	}
@@ -92,7 +93,7 @@ func (r *runner) measure(ctx context.Context, op string, n, runs, minRuns int, p
 		if it >= warmup {
 			c.runs = it - warmup + 1
 		}
-		if c.runs >= minRuns && c.runs < runs && time.Since(t0) > r.cfg.budget {
+		if c.runs >= minRuns && c.runs < runs && time.Since(t0) > budget {
 			c.reduced = true
 			break
 		}
@@ -103,7 +104,8 @@ func (r *runner) measure(ctx context.Context, op string, n, runs, minRuns int, p
 			col.check = *probes[i].note
 		}
 	}
-	logf("N=%d %-16s %2d runs in %s", n, op, c.runs, time.Since(t0).Round(time.Millisecond))
+	c.budget = budget
+	logf("N=%d %-16s %2d runs in %s (budget %s)", n, op, c.runs, time.Since(t0).Round(time.Millisecond), budget.Round(time.Second))
 	r.rep.cells = append(r.rep.cells, c)
 	return c
 }
@@ -140,8 +142,8 @@ func (r *runner) level(ctx context.Context, n int) {
 		e, err := v.version(ctx)
 		return sample{e.wall, e.maxRSS}, err
 	}})
-	r.measure(ctx, opGetHit, n, cfg.runs, cfg.minRuns, hit)
-	r.measure(ctx, opGetMiss, n, cfg.runs, cfg.minRuns, miss)
+	r.measure(ctx, opGetHit, n, cfg.runs, cfg.minRuns, 1, hit)
+	r.measure(ctx, opGetMiss, n, cfg.runs, cfg.minRuns, 1, miss)
 
 	var list, replace, add []probe
 	replacement := shared(func(it int) creds { return r.pay.entry(it % n) })
@@ -151,15 +153,15 @@ func (r *runner) level(ctx context.Context, n int) {
 		replace = append(replace, r.storeProbe(s, replacement, false))
 		add = append(add, r.storeProbe(s, addition, true))
 	}
-	r.measure(ctx, opList, n, cfg.runs, cfg.minRuns, list)
-	r.measure(ctx, opReplace, n, cfg.runs, cfg.minRuns, replace)
-	added := r.measure(ctx, opNew, n, cfg.runs, cfg.minRuns, add)
+	r.measure(ctx, opList, n, cfg.runs, cfg.minRuns, 1, list)
+	r.measure(ctx, opReplace, n, cfg.runs, cfg.minRuns, 1, replace)
+	added := r.measure(ctx, opNew, n, cfg.runs, cfg.minRuns, 1, add)
 
 	var erase []probe
 	for _, s := range trio {
 		erase = append(erase, r.eraseProbe(s))
 	}
-	r.measure(ctx, opErase, n, added.runs, min(cfg.minRuns, added.runs), erase)
+	r.measure(ctx, opErase, n, added.runs, min(cfg.minRuns, added.runs), 1, erase)
 	for _, s := range trio { // back to n entries, untimed
 		for _, k := range s.added {
 			if _, ok := s.want[k]; ok && s.usable() {
@@ -176,7 +178,7 @@ func (r *runner) level(ctx context.Context, n int) {
 		for _, s := range trio {
 			all = append(all, r.getAllProbe(s))
 		}
-		r.measure(ctx, opGetAll, n, cfg.runs, min(3, cfg.minRuns), all)
+		r.measure(ctx, opGetAll, n, cfg.runs, min(3, cfg.minRuns), 0, all)
 	}
 }
 

@@ -29,7 +29,8 @@ type config struct {
 	out       string        // where the report goes
 	runs      int           // runs per cell
 	minRuns   int           // fewest runs a cell may stop at when over budget
-	budget    time.Duration // soft time budget per cell
+	budget    time.Duration // soft time budget per cell, at most
+	total     time.Duration // soft time budget for the whole run; cells share what is left
 	sizes     []int         // N values
 	getAllN   int           // N at which docker's GetAllCredentials pattern runs
 	keep      bool          // keep the temp dir for inspection
@@ -49,7 +50,8 @@ func run() int {
 	flag.StringVar(&cfg.out, "out", "BENCHMARKS.md", "write the report to this file (\"-\" for none)")
 	flag.IntVar(&cfg.runs, "runs", 20, "timed runs per cell")
 	flag.IntVar(&cfg.minRuns, "min-runs", 5, "fewest runs a cell stops at once it is over -budget")
-	flag.DurationVar(&cfg.budget, "budget", 40*time.Second, "soft wall-time budget per cell")
+	flag.DurationVar(&cfg.budget, "budget", 60*time.Second, "most wall time a cell may take once it has -min-runs runs")
+	flag.DurationVar(&cfg.total, "time", 9*time.Minute, "wall time the whole run aims at; each cell gets its share of what is left")
 	flag.StringVar(&sizes, "sizes", "1,100,1000", "numbers of stored entries, ascending")
 	flag.IntVar(&cfg.getAllN, "getall-n", 100, "N at which to run docker's list-then-get-all pattern (0: never)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory")
