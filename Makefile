@@ -49,5 +49,11 @@ cross:
 	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$(BIN)-$$os-$$arch$$ext ./cmd/$(BIN) || exit 1; \
 	done; done
 
+# Whole-process timings against the reference helpers; writes BENCHMARKS.md
+# (under 10 minutes on 2 cores; needs what `make test` needs, plus pass,
+# gnupg and libsecret-1-dev to build docker-credential-secretservice).
+bench:
+	$(GO) run ./cmd/internal/bench
+
 clean:
 	rm -rf bin dist
