@@ -18,8 +18,8 @@ const (
 
 // Hints, one per cause: what a person can do, as a command where there is one.
 const (
-	hintNoBus = "no desktop session here: use the kernel keyring with --backend keyctl, " +
-		"or run inside a session bus: dbus-run-session -- sh"
+	hintNoBus = "no D-Bus session here (ssh, cron, a container): use --backend keyctl (or auto), " +
+		"or run it from a desktop session"
 	hintStaleBus = "the session bus in DBUS_SESSION_BUS_ADDRESS is gone: unset DBUS_SESSION_BUS_ADDRESS " +
 		"or log in again, or use --backend keyctl"
 	hintNoSecretService = "no Secret Service runs on the session bus: sudo apt-get install gnome-keyring " +

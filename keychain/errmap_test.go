@@ -20,7 +20,7 @@ func TestMapErrorTexts(t *testing.T) {
 		// Secret Service, as godbus and gnome-keyring word them.
 		{NameSecretService, "The name org.freedesktop.secrets was not provided by any .service files", ErrUnavailable, "gnome-keyring"},
 		{NameSecretService, "The name org.freedesktop.secrets was not provided", ErrUnavailable, "--backend keyctl"},
-		{NameSecretService, `exec: "dbus-launch": executable file not found in $PATH`, ErrUnavailable, "dbus-run-session"},
+		{NameSecretService, `exec: "dbus-launch": executable file not found in $PATH`, ErrUnavailable, "--backend keyctl"},
 		{NameSecretService, "dbus: couldn't determine address of session bus", ErrUnavailable, "keyctl"},
 		{NameSecretService, "Cannot autolaunch D-Bus without X11 $DISPLAY", ErrUnavailable, "keyctl"},
 		{NameSecretService, "dial unix /run/user/1000/bus: connect: no such file or directory", ErrUnavailable, "DBUS_SESSION_BUS_ADDRESS"},

@@ -68,7 +68,7 @@ func openOS(timeout time.Duration) Backend {
 
 func openAuto(timeout time.Duration) (Backend, string, error) {
 	if osName != NameSecretService {
-		return openOS(timeout), osName + ": the " + runtime.GOOS + " keychain", nil
+		return openOS(timeout), "using " + osLabel + ", the keychain of " + runtime.GOOS, nil
 	}
 	pt := probeTimeout
 	if timeout > 0 && timeout < pt {

@@ -1,7 +1,6 @@
 package keychain
 
 import (
-	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -65,22 +64,5 @@ func TestOpenKeyctl(t *testing.T) {
 	}
 	if _, ok := b.(*timeoutBackend); !ok {
 		t.Errorf("Open(keyctl) = %T, not under WithTimeout", b)
-	}
-}
-
-// roundTrip checks that b stores and returns data.
-func roundTrip(t *testing.T, b Backend) {
-	t.Helper()
-	ctx := context.Background()
-	data := []byte(testToken(t))
-	if err := b.Set(ctx, "open.example", data); err != nil {
-		t.Fatal(err)
-	}
-	got, err := b.Get(ctx, "open.example")
-	if err != nil || string(got) != string(data) {
-		t.Fatalf("Get = %q, %v", got, err)
-	}
-	if err := b.Delete(ctx, "open.example"); err != nil {
-		t.Fatal(err)
 	}
 }

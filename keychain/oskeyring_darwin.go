@@ -4,6 +4,7 @@ import "context"
 
 const (
 	osName    = NameKeychain
+	osLabel   = "the macOS login keychain"
 	osEncodes = false // go-keyring base64-encodes every password itself
 	// osMaxItem is the most data one item takes. go-keyring writes
 	// `add-generic-password -U -s 'docker-credential-pat' -a '<key>' -w

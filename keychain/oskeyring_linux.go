@@ -10,6 +10,7 @@ import (
 
 const (
 	osName    = NameSecretService
+	osLabel   = "the Secret Service"
 	osEncodes = true // other Secret Services may treat the value as text
 	osMaxItem = 0    // no cap on an item
 )

@@ -6,6 +6,7 @@ import "context"
 
 const (
 	osName    = NameSecretService // go-keyring speaks to the Secret Service on the BSDs
+	osLabel   = "the Secret Service"
 	osEncodes = true
 	osMaxItem = 0
 )
