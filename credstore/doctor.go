@@ -302,13 +302,13 @@ func (d *doctor) dockerConfig() {
 	if dir == "" {
 		var err error
 		if dir, err = DockerConfigDir(); err != nil {
-			d.r.fail("docker config", err.Error(), "set "+EnvDockerConfig)
+			d.r.fail("config.json", err.Error(), "set "+EnvDockerConfig)
 			return
 		}
 	}
 	cfg, err := LoadDockerConfig(dir)
 	if err != nil {
-		d.r.fail("docker config", err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, DockerConfigFile)))
+		d.r.fail("config.json", err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, DockerConfigFile)))
 		return
 	}
 	d.cfg = cfg
@@ -824,7 +824,11 @@ func (d *doctor) agreement() {
 	d.dropMissing(missing, missingKeys)
 	d.relist(lost, lostKeys)
 	if len(unreachable) == 0 && len(unreadable) == 0 && len(differs) == 0 && len(missing) == 0 && len(lost) == 0 {
-		d.r.ok(name, fmt.Sprintf("the secret of each of the %d entries is in its keychain", checked))
+		if checked == 0 {
+			d.r.ok(name, "no entries to check")
+		} else {
+			d.r.ok(name, fmt.Sprintf("the secret of each of the %d entries is in its keychain", checked))
+		}
 	}
 }
 

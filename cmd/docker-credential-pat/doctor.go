@@ -18,6 +18,7 @@ with its fix:
                a locked or unreachable keychain fails
   keyctl       for the kernel keyring: where items live, how long they last
                and how much of the kernel key quota is used
+  config.json  whether docker's config.json reads
   credsStore   what config.json tells docker to use, and whether that helper
                is on PATH (a credsStore naming a missing helper breaks every
                pull and push)
