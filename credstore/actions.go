@@ -119,6 +119,12 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
 			Hint: "docker-credential-pat doctor --repair"})
 	}
+	if e == nil && x != nil && x.exists {
+		// Every keychain item of ours has an index entry (a store records
+		// its intent first), so a readable index that lacks the key is a
+		// miss without asking the keychain: anonymous pulls stay fast.
+		return "", "", ErrNotFound
+	}
 	backend := ""
 	if e != nil {
 		if e.State == stateErasing {

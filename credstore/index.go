@@ -40,6 +40,7 @@ func (e *IndexError) Unwrap() error { return e.Err }
 // too and a one-entry update does not re-encode a thousand entries.
 type index struct {
 	path    string
+	exists  bool                       // the file was there and read
 	top     map[string]json.RawMessage // every top-level key but "entries"
 	entries map[string]*indexEntry
 }
@@ -63,10 +64,14 @@ func readIndex(path string) (*index, error) {
 	if err != nil {
 		return nil, &IndexError{Path: path, Err: err}
 	}
-	if x, ok := parseIndexLines(path, data); ok {
-		return x, nil
+	x, ok := parseIndexLines(path, data)
+	if !ok {
+		if x, err = parseIndexJSON(path, data); err != nil {
+			return nil, err
+		}
 	}
-	return parseIndexJSON(path, data)
+	x.exists = true
+	return x, nil
 }
 
 // parseIndexLines reads the layout encode writes, one entry a line,
