@@ -31,7 +31,7 @@ unit:
 
 # Each fuzz target for a short while, starting from its corpus in testdata/fuzz.
 FUZZTIME ?= 20s
-FUZZ_TARGETS := FuzzCanonical FuzzServe FuzzReadIndex FuzzClassify
+FUZZ_TARGETS := FuzzCanonical FuzzServe FuzzReadIndex FuzzScanListEntry FuzzClassify
 fuzz:
 	@for f in $(FUZZ_TARGETS); do \
 	  echo "== $$f"; \

@@ -1,6 +1,7 @@
 package credstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -258,6 +259,8 @@ func (s *Store) List() (map[string]string, error) {
 		var e listEntry
 		if ie.e != nil {
 			e = listEntry{ie.e.ServerURL, ie.e.Username, ie.e.State, ie.e.Listed}
+		} else if u, n, ok := scanListEntry(ie.raw); ok {
+			e = listEntry{ServerURL: u, Username: n}
 		} else if err := json.Unmarshal(ie.raw, &e); err != nil {
 			return nil, corrupt(x.path, fmt.Errorf("entry %q: %v", key, err))
 		}
@@ -267,6 +270,26 @@ func (s *Store) List() (map[string]string, error) {
 	}
 	s.markList()
 	return out, nil
+}
+
+// scanListEntry reads serverURL and username from an entry the way
+// json.Marshal(Entry) writes it, {"serverURL":"…","username":"…",…,
+// without a JSON decoder. Anything else (escapes, another field order,
+// a state) is left to encoding/json: ok is false.
+func scanListEntry(raw []byte) (serverURL, username string, ok bool) {
+	rest, ok := bytes.CutPrefix(raw, []byte(`{"serverURL":"`))
+	if !ok {
+		return "", "", false
+	}
+	url, rest, ok := bytes.Cut(rest, []byte(`","username":"`))
+	if !ok || bytes.IndexByte(url, '"') >= 0 || bytes.IndexByte(url, '\\') >= 0 {
+		return "", "", false
+	}
+	user, rest, ok := bytes.Cut(rest, []byte(`",`))
+	if !ok || bytes.IndexByte(user, '"') >= 0 || bytes.IndexByte(user, '\\') >= 0 || bytes.Contains(rest, []byte(`"state":`)) {
+		return "", "", false
+	}
+	return string(url), string(user), true
 }
 
 // listEntry is the part of an Entry that list needs.

@@ -267,26 +267,34 @@ func encodeEntry(ie *indexEntry) (json.RawMessage, error) {
 	return json.Marshal(fresh)
 }
 
-// encode renders the index, one entry per line, keys sorted.
+// encode renders the index, one entry per line, keys sorted. It runs on
+// every get (to count the use), so it appends into one buffer sized up
+// front rather than formatting.
 func (x *index) encode() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString("{\n")
 	x.top["version"] = json.RawMessage(fmt.Sprint(indexVersion))
-	topKeys := make([]string, 0, len(x.top))
-	for k := range x.top {
-		topKeys = append(topKeys, k)
-	}
-	sort.Strings(topKeys)
-	for _, k := range topKeys {
-		kb, _ := json.Marshal(k)
-		fmt.Fprintf(&b, "  %s: %s,\n", kb, x.top[k])
-	}
-	b.WriteString(`  "entries": {`)
 	keys := make([]string, 0, len(x.entries))
-	for k := range x.entries {
+	size := 64
+	for k, ie := range x.entries {
 		keys = append(keys, k)
+		size += len(k) + len(ie.raw) + 16
 	}
 	sort.Strings(keys)
+	topKeys := make([]string, 0, len(x.top))
+	for k, v := range x.top {
+		topKeys = append(topKeys, k)
+		size += len(k) + len(v) + 8
+	}
+	sort.Strings(topKeys)
+	b := make([]byte, 0, size)
+	b = append(b, "{\n"...)
+	for _, k := range topKeys {
+		b = append(b, "  "...)
+		b = appendJSONString(b, k)
+		b = append(b, ": "...)
+		b = append(b, x.top[k]...)
+		b = append(b, ",\n"...)
+	}
+	b = append(b, `  "entries": {`...)
 	for i, k := range keys {
 		ie := x.entries[k]
 		raw, err := encodeEntry(ie)
@@ -295,16 +303,32 @@ func (x *index) encode() ([]byte, error) {
 		}
 		ie.raw, ie.dirty = raw, false
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		kb, _ := json.Marshal(k)
-		fmt.Fprintf(&b, "\n    %s: %s", kb, raw)
+		b = append(b, "\n    "...)
+		b = appendJSONString(b, k)
+		b = append(b, ": "...)
+		b = append(b, raw...)
 	}
 	if len(keys) > 0 {
-		b.WriteString("\n  ")
+		b = append(b, "\n  "...)
 	}
-	b.WriteString("}\n}\n")
-	return b.Bytes(), nil
+	b = append(b, "}\n}\n"...)
+	return b, nil
+}
+
+// appendJSONString appends s as a JSON string: as is when it needs no
+// escaping (canonical keys never do), else through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // write replaces the index file atomically. durable also syncs it to disk:
