@@ -170,24 +170,45 @@ func (s *Store) warnKeychain(err error) {
 	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: keychain.HintOf(err)})
 }
 
-// recordUse counts a get, or a bulk read when the same caller just listed.
+// recordUse counts a get as a use, or as a bulk read when it is the
+// second or later get of a caller that just listed (see listMarker).
 // Use counts are not worth an fsync: losing the last few to a power cut is
 // fine; losing one to a race is not, hence the lock.
 func (s *Store) recordUse(key string, now time.Time) {
-	bulk := s.followsList()
 	err := s.locked(func(x *index) error {
 		e, err := x.get(key)
 		if err != nil || e == nil {
 			return err
 		}
-		if bulk {
-			e.BulkReads++
-			e.LastBulkReadAt = timePtr(now)
-		} else {
+		m := s.recentList()
+		if m == nil || m.Gets == 0 {
+			if m != nil {
+				m.Gets, m.First, m.PrevAt, m.PrevBy = 1, key, e.LastUsedAt, e.LastUsedBy
+				s.writeListMarker(*m)
+			}
 			e.UseCount++
 			e.LastUsedAt = timePtr(now)
 			e.LastUsedBy = s.caller.Name
+			x.put(e)
+			return x.write(false)
 		}
+		if m.Gets == 1 {
+			// The first get after the list was the start of a bulk read.
+			if first, err := x.get(m.First); err == nil && first != nil && first.UseCount > 0 {
+				first.UseCount--
+				first.LastUsedAt, first.LastUsedBy = m.PrevAt, m.PrevBy
+				first.BulkReads++
+				first.LastBulkReadAt = timePtr(m.At)
+				x.put(first)
+			}
+		}
+		m.Gets++
+		s.writeListMarker(*m)
+		if e, err = x.get(key); err != nil || e == nil {
+			return err
+		}
+		e.BulkReads++
+		e.LastBulkReadAt = timePtr(now)
 		x.put(e)
 		return x.write(false)
 	})

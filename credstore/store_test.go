@@ -197,18 +197,34 @@ func TestUseAndBulkReads(t *testing.T) {
 	if e.UseCount != 1 || e.LastUsedBy != "docker" || e.LastUsedAt == nil || !e.LastUsedAt.Equal(f.clock.now()) {
 		t.Fatalf("after one get: %+v", e)
 	}
-	// docker build: list, then get for every key, from the same process.
+	// docker build: list, then get for every key, from the same process:
+	// bulk reads, not uses, for every key (the first get is undone).
+	f.add("quay.io", "bob", tok2)
 	build := f.store(Caller{PID: 777, Name: "docker"})
 	if _, err := build.List(); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.add(time.Second)
-	if _, _, err := build.Get("ghcr.io"); err != nil {
-		t.Fatal(err)
+	for _, u := range []string{"ghcr.io", "quay.io"} {
+		if _, _, err := build.Get(u); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e = f.entry("ghcr.io")
-	if e.UseCount != 1 || e.BulkReads != 1 {
-		t.Errorf("a get following a list counted as a use: useCount %d bulkReads %d", e.UseCount, e.BulkReads)
+	if e.UseCount != 1 || e.BulkReads != 1 || e.LastUsedBy != "docker" || !e.LastUsedAt.Equal(f.clock.now().Add(-time.Second)) {
+		t.Errorf("after a bulk read: useCount %d bulkReads %d lastUsed %v by %q; want the earlier use kept", e.UseCount, e.BulkReads, e.LastUsedAt, e.LastUsedBy)
+	}
+	if q := f.entry("quay.io"); q.UseCount != 0 || q.BulkReads != 1 || q.LastUsedAt != nil {
+		t.Errorf("quay.io after a bulk read: useCount %d bulkReads %d lastUsedAt %v", q.UseCount, q.BulkReads, q.LastUsedAt)
+	}
+	// regctl: list, then get of the one registry it needs: a use.
+	regctl := f.store(Caller{PID: 900, Name: "regctl"})
+	if _, err := regctl.List(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _ = regctl.Get("quay.io")
+	if q := f.entry("quay.io"); q.UseCount != 1 || q.LastUsedBy != "regctl" {
+		t.Errorf("a single get after a list: useCount %d by %q, want a use by regctl", q.UseCount, q.LastUsedBy)
 	}
 	// Another process, or the same one much later, is a use again.
 	other := f.store(Caller{PID: 778, Name: "crane"})
