@@ -1,6 +1,7 @@
 package credstore
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -264,24 +265,35 @@ func (s *Store) erase(x *index, e *Entry) error {
 }
 
 // List maps every stored server URL, as it was stored, to its username.
-// It reads the index alone.
+// It reads the index alone, decoding only what it prints: docker runs it
+// before every classic build.
 func (s *Store) List() (map[string]string, error) {
 	x, err := s.readIndex()
 	if err != nil {
 		return nil, err
 	}
-	entries, err := x.all()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(entries))
-	for _, e := range entries {
-		if e.listable() {
+	out := make(map[string]string, len(x.entries))
+	for key, ie := range x.entries {
+		var e listEntry
+		if ie.e != nil {
+			e = listEntry{ie.e.ServerURL, ie.e.Username, ie.e.State, ie.e.Listed}
+		} else if err := json.Unmarshal(ie.raw, &e); err != nil {
+			return nil, corrupt(x.path, fmt.Errorf("entry %q: %v", key, err))
+		}
+		if (&Entry{State: e.State, Listed: e.Listed}).listable() {
 			out[e.ServerURL] = e.Username
 		}
 	}
 	s.markList()
 	return out, nil
+}
+
+// listEntry is the part of an Entry that list needs.
+type listEntry struct {
+	ServerURL string `json:"serverURL"`
+	Username  string `json:"username"`
+	State     string `json:"state"`
+	Listed    bool   `json:"listed"`
 }
 
 // repair finishes what a killed process left half done: a store whose

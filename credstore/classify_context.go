@@ -139,13 +139,27 @@ func classifyByUsername(host, username, s string) (Classification, bool) {
 	return Classification{}, false
 }
 
-// quoteUser renders a username for a message; usernames are not secret,
-// but a long one is cut.
+// quoteUser renders a username for a message. Usernames are not secret,
+// but one with spaces, control bytes or non-ASCII (terminal escapes) or a
+// very long one is not repeated.
 func quoteUser(u string) string {
-	if len(u) > 64 {
-		u = u[:64] + "…"
+	if !printableUser(u) {
+		return "given"
 	}
 	return u
+}
+
+// printableUser: 1 to 64 visible ASCII characters.
+func printableUser(u string) bool {
+	if u == "" || len(u) > 64 {
+		return false
+	}
+	for i := 0; i < len(u); i++ {
+		if u[i] <= ' ' || u[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func fixed(n int, class uint16, provider, kind, label string) func(string, string) (Classification, bool) {

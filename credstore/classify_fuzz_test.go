@@ -3,6 +3,7 @@ package credstore
 import (
 	"encoding/base64"
 	"hash/crc32"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,6 +60,34 @@ func FuzzClassify(f *testing.F) {
 	})
 }
 
+// formatRegexps are the anchored regular expressions of
+// /work/shared/research/token-formats.md (from gitleaks, trufflehog and the
+// vendors' sources), applied to accepted tokens by prefix or provider. They
+// are an independent restatement of the hand-written matchers.
+var formatRegexps = []struct {
+	prefix, provider string
+	re               *regexp.Regexp
+}{
+	{"dckr_pat_", "", regexp.MustCompile(`^dckr_pat_[A-Za-z0-9_-]{27}$`)},
+	{"dckr_oat_", "", regexp.MustCompile(`^dckr_oat_[A-Za-z0-9_-]{32}$`)},
+	{"github_pat_", "", regexp.MustCompile(`^github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}$`)},
+	{"gh", "github", regexp.MustCompile(`^(gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_.*|[0-9a-f]{40})$`)},
+	{"glpat-", "", regexp.MustCompile(`^glpat-([0-9A-Za-z_-]{20}|[0-9A-Za-z_-]{27,300}\.[0-9a-z]{2}\.[0-9a-z]{2}[0-9a-z]{7})$`)},
+	{"gldt-", "", regexp.MustCompile(`^gldt-([0-9A-Za-z_-]{20}|[0-9A-Za-z_-]{27,300}\.[0-9a-z]{2}\.[0-9a-z]{2}[0-9a-z]{7})$`)},
+	{"gloas-", "", regexp.MustCompile(`^gloas-[0-9A-Za-z_-]{64}$`)},
+	{"glcbt-", "", regexp.MustCompile(`^glcbt-([0-9A-Za-z]{1,5}_[0-9A-Za-z_-]{20}|e[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]*=*)$`)},
+	{"do", "digitalocean", regexp.MustCompile(`^do[opr]_v1_[a-f0-9]{64}$`)},
+	{"nvapi-", "", regexp.MustCompile(`^nvapi-[A-Za-z0-9_-]{64}$`)},
+	{"HRKU-", "", regexp.MustCompile(`^HRKU-AA[0-9A-Za-z_-]{58}$`)},
+	{"sha256~", "", regexp.MustCompile(`^sha256~[A-Za-z0-9_-]{43}$`)},
+	{"AKCp", "", regexp.MustCompile(`^AKCp[A-HJ-NP-Za-km-z1-9]{69}$`)},
+	{"cmVmdGtu", "", regexp.MustCompile(`^cmVmdGtu[A-Za-z0-9]{56}$`)},
+	{"ya29.", "", regexp.MustCompile(`^ya29\.[A-Za-z0-9._-]+$`)},
+	{"", "azure-entra", regexp.MustCompile(`^([A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{34}|[A-Za-z0-9_~.-]{3}7Q~[A-Za-z0-9_~.-]{31})$`)},
+	{"", "azure-devops", regexp.MustCompile(`^([a-z2-7]{52}|[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9][A-L][A-Za-z0-9]{12}AAAAAZDO[A-Za-z0-9]{4})$`)},
+	{"", "azure-acr", regexp.MustCompile(`^([A-Za-z0-9+/]{42}\+ACR[A-D][A-Za-z0-9+/]{5}|e[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]+=*\.[A-Za-z0-9_-]*=*)$`)},
+}
+
 // revalidate checks an accepted token against its own format with code
 // independent of the classifier where possible.
 func revalidate(t *testing.T, c Classification, s string) {
@@ -101,6 +130,14 @@ func revalidate(t *testing.T, c Classification, s string) {
 	}
 	if c.Confidence == "" {
 		t.Fatal("token without confidence")
+	}
+	if c.Confidence == ConfidenceContext {
+		return // the username or registry vouched; the shape is the rule's own
+	}
+	for _, f := range formatRegexps {
+		if (f.prefix == "" || strings.HasPrefix(s, f.prefix)) && (f.provider == "" || f.provider == c.Provider) && !f.re.MatchString(s) {
+			t.Fatalf("accepted a %s %s that fails %s", c.Provider, c.Kind, f.re)
+		}
 	}
 }
 

@@ -56,30 +56,123 @@ func corrupt(path string, err error) error {
 
 // readIndex reads the index at path; a missing file is an empty index.
 func readIndex(path string) (*index, error) {
-	idx := &index{path: path, top: map[string]json.RawMessage{}, entries: map[string]*indexEntry{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return idx, nil
+		return &index{path: path, top: map[string]json.RawMessage{"version": json.RawMessage("1")}, entries: map[string]*indexEntry{}}, nil
 	}
 	if err != nil {
 		return nil, &IndexError{Path: path, Err: err}
 	}
-	if err := json.Unmarshal(data, &idx.top); err != nil {
+	if x, ok := parseIndexLines(path, data); ok {
+		return x, nil
+	}
+	return parseIndexJSON(path, data)
+}
+
+// parseIndexLines reads the layout encode writes, one entry a line,
+// without scanning every entry's JSON: get and list run on every pull and
+// build, and only the entries they touch are decoded. Anything else (a
+// hand-edited or damaged file) is left to parseIndexJSON.
+func parseIndexLines(path string, data []byte) (*index, bool) {
+	x := &index{path: path, top: map[string]json.RawMessage{}, entries: map[string]*indexEntry{}}
+	rest, ok := bytes.CutPrefix(data, []byte("{\n"))
+	if !ok {
+		return nil, false
+	}
+	inEntries, closed := false, false
+	for len(rest) > 0 {
+		line, tail, found := bytes.Cut(rest, []byte("\n"))
+		if !found {
+			return nil, false
+		}
+		rest = tail
+		switch {
+		case closed:
+			if len(rest) != 0 || string(line) != "}" {
+				return nil, false
+			}
+			if !x.validVersion() {
+				return nil, false
+			}
+			return x, true
+		case !inEntries && string(line) == `  "entries": {}`:
+			inEntries, closed = true, true
+		case !inEntries && string(line) == `  "entries": {`:
+			inEntries = true
+		case inEntries && string(line) == "  }":
+			closed = true
+		case inEntries:
+			key, raw, ok := splitMember(bytes.TrimPrefix(line, []byte("    ")))
+			if !ok || len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
+				return nil, false
+			}
+			x.entries[key] = &indexEntry{raw: raw}
+		default:
+			key, raw, ok := splitMember(bytes.TrimPrefix(line, []byte("  ")))
+			if !ok || !json.Valid(raw) {
+				return nil, false
+			}
+			x.top[key] = raw
+		}
+	}
+	return nil, false
+}
+
+// splitMember splits `"key": value,` into the key and the value.
+func splitMember(line []byte) (string, json.RawMessage, bool) {
+	line = bytes.TrimSuffix(line, []byte(","))
+	i := bytes.Index(line, []byte(`": `))
+	if len(line) < 2 || line[0] != '"' || i < 0 {
+		return "", nil, false
+	}
+	quoted := line[:i+1]
+	if bytes.IndexByte(quoted[1:i], '\\') < 0 && bytes.IndexByte(quoted[1:i], '"') < 0 {
+		return string(quoted[1:i]), json.RawMessage(line[i+3:]), true
+	}
+	var key string
+	if err := json.Unmarshal(quoted, &key); err != nil {
+		return "", nil, false
+	}
+	return key, json.RawMessage(line[i+3:]), true
+}
+
+func (x *index) validVersion() bool {
+	var version int
+	return json.Unmarshal(x.top["version"], &version) == nil && version >= 1
+}
+
+// parseIndexJSON reads an index of any layout, and says exactly what is
+// wrong with a damaged one.
+func parseIndexJSON(path string, data []byte) (*index, error) {
+	x := &index{path: path, top: map[string]json.RawMessage{}, entries: map[string]*indexEntry{}}
+	if err := json.Unmarshal(data, &x.top); err != nil {
 		return nil, corrupt(path, errors.New("not a JSON object"))
 	}
-	var version int
-	if err := json.Unmarshal(idx.top["version"], &version); err != nil || version < 1 {
+	if !x.validVersion() {
 		return nil, corrupt(path, errors.New("no valid version"))
 	}
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(idx.top["entries"], &raw); err != nil {
+	if err := json.Unmarshal(x.top["entries"], &raw); err != nil {
 		return nil, corrupt(path, errors.New("no valid entries object"))
 	}
-	delete(idx.top, "entries")
+	delete(x.top, "entries")
 	for k, v := range raw {
-		idx.entries[k] = &indexEntry{raw: v}
+		if len(v) == 0 || v[0] != '{' {
+			return nil, corrupt(path, fmt.Errorf("entry %q is not an object", k))
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, v); err != nil {
+			return nil, corrupt(path, err)
+		}
+		x.entries[k] = &indexEntry{raw: compact.Bytes()}
 	}
-	return idx, nil
+	for k, v := range x.top {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, v); err == nil {
+			x.top[k] = compact.Bytes()
+		}
+	}
+	return x, nil
 }
 
 // get returns the entry under key, or nil.

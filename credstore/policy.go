@@ -261,7 +261,7 @@ func createHint(host, provider string) string {
 // username, when the secret contains it).
 func loginHints(serverURL, host, username, s string) []string {
 	name := username
-	if name == "" || strings.Contains(s, name) || len(name) > 64 || strings.ContainsAny(name, " \t\r\n'\"`\\") {
+	if !printableUser(name) || strings.Contains(s, name) || strings.ContainsAny(name, "'\"`\\") {
 		name = "NAME"
 	} else if strings.ContainsAny(name, "$|&;<>()*?!~#") {
 		name = "'" + name + "'"

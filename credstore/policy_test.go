@@ -162,6 +162,35 @@ func TestCheckRefusals(t *testing.T) {
 	}
 }
 
+func TestCheckHints(t *testing.T) {
+	r := newRand(t)
+	p := &Policy{}
+	// A Harbor robot whose secret misses a digit: the username is quoted.
+	_, _, err := p.Check("harbor.example.com", "robot$ci", NewSecret("abcdefghABCDEFGH"), now)
+	re := refusal(t, err)
+	hints := strings.Join(re.Hints, "\n")
+	if !errors.Is(err, ErrInvalidToken) || !strings.Contains(hints, "docker login -u 'robot$ci' --password-stdin harbor.example.com") ||
+		!strings.Contains(hints, "single quotes") || !strings.Contains(hints, "Harbor") {
+		t.Errorf("robot$ refusal: %v\n%s", err, hints)
+	}
+	// A username with a control byte is never echoed.
+	_, _, err = p.Check(hub, "al\x1b[31mice", NewSecret("hunter2"), now)
+	re = refusal(t, err)
+	if hints := strings.Join(re.Hints, "\n"); strings.Contains(hints, "\x1b") || !strings.Contains(hints, "-u NAME") {
+		t.Errorf("control bytes echoed: %q", hints)
+	}
+	// An expired identity token is refused as expired.
+	jwt := genJWT(r, map[string]any{"iss": "Azure Container Registry", "exp": now.Unix() - 1})
+	if _, _, err := p.Check("myreg.azurecr.io", "<token>", NewSecret(jwt), now); !errors.Is(err, ErrExpired) {
+		t.Errorf("expired identity token: %v", err)
+	}
+	// A legacy Docker Hub token is kept, with advice to rotate it.
+	c, _, err := p.Check(hub, "alice", NewSecret(uuid(r)), now)
+	if err != nil || c.Kind != "legacy access token" || !strings.Contains(c.Reason, "rotate") {
+		t.Errorf("legacy Hub token: %v %+v", err, c)
+	}
+}
+
 func TestCheckTrimsOneNewline(t *testing.T) {
 	r := newRand(t)
 	pat := "dckr_pat_" + randFrom(r, urlSafe, 27)

@@ -375,7 +375,7 @@ func TestUnknownFieldsSurvive(t *testing.T) {
 	_, _, _ = f.s.Get("ghcr.io") // rewrites the ghcr.io entry
 	f.add("quay.io", "carol", tok1)
 	data, _ = os.ReadFile(path)
-	for _, want := range []string{`"future": {"x": [1,2]}`, `"color":"blue"`} {
+	for _, want := range []string{`"future": {"x":[1,2]}`, `"color":"blue"`} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("index lost %s:\n%s", want, data)
 		}
@@ -438,5 +438,61 @@ func TestStoreAppliesThePolicy(t *testing.T) {
 	e = f.entry("example.azurecr.io")
 	if e.ExpiresAt == nil || !e.ExpiresAt.Equal(exp) || strings.Join(e.Scope, ",") != "repository:app:pull" {
 		t.Errorf("JWT entry: expiresAt %v scope %v", e.ExpiresAt, e.Scope)
+	}
+}
+
+func benchStore(b *testing.B, n int) *fixture {
+	t := &testing.T{}
+	f := &fixture{t: t, dir: filepath.Join(b.TempDir(), "state"), kc: keychaintest.NewMemory(),
+		clock: &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}}
+	f.s = f.store(Caller{PID: 4242, Name: "docker"})
+	x := &index{path: f.s.IndexPath(), top: map[string]json.RawMessage{}, entries: map[string]*indexEntry{}}
+	for i := 0; i < n; i++ {
+		u := fmt.Sprintf("registry-%d.example.com", i)
+		now := f.clock.now()
+		x.put(&Entry{Key: u, ServerURL: u, Username: "u", Scope: []string{"repository:team/app:pull"}, Provider: "github",
+			Kind: "personal access token", CreatedAt: now, UpdatedAt: now, LastUsedAt: &now, LastUsedBy: "docker", Backend: "memory",
+			Fingerprint: "sha256:0123456789ab"})
+		data, _ := encodePayload(u, "u", NewSecret(tok1))
+		f.kc.Put(u, data)
+	}
+	if err := f.s.ensureDir(); err != nil {
+		b.Fatal(err)
+	}
+	if err := x.write(false); err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// BenchmarkList and BenchmarkGet measure the in-process cost at 1,000
+// entries: what list and get add to a process start.
+func BenchmarkList1000(b *testing.B) {
+	f := benchStore(b, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.s.List(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGet1000(b *testing.B) {
+	f := benchStore(b, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := f.s.Get("registry-500.example.com"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkStore1000(b *testing.B) {
+	f := benchStore(b, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := f.s.Put("registry-500.example.com", "u", NewSecret(tok2), nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -70,6 +70,10 @@ func HintsOf(err error) []string {
 	if h := keychain.HintOf(err); h != "" {
 		return []string{h}
 	}
+	var hinter interface{ Hint() string }
+	if errors.As(err, &hinter) && hinter.Hint() != "" {
+		return []string{hinter.Hint()}
+	}
 	if errors.Is(err, ErrIndexCorrupt) {
 		return []string{"docker-credential-pat doctor --repair"}
 	}

@@ -74,7 +74,7 @@ func (m manifest) String() string {
 type chunked struct {
 	b   Backend
 	max int
-	mu  sync.Mutex // serialises Set and Delete within the process
+	mu  sync.RWMutex // serialises Set and Delete, and Get against them, within the process
 }
 
 // Chunked returns b wrapped so that data larger than maxItem bytes is split
@@ -162,6 +162,8 @@ func (c *chunked) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := c.checkKey("get", key); err != nil {
 		return nil, err
 	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	var err error
 	for range getTries {
 		var raw []byte

@@ -33,6 +33,11 @@ const (
 type keyctlBackend struct {
 	ring  string // description of our keyring inside the base keyring
 	where string // KeyctlPersistent or KeyctlUser
+	// anchor is the keyring the base keyring is linked into, so that we
+	// possess it: our session keyring (the user-session keyring _uid_ses
+	// if the process has none), shared by all threads and charged no
+	// quota; or, where that is not ours to write, the thread keyring.
+	anchor int
 }
 
 // NewKeyctl returns the Linux kernel-keyring backend; see the notes at the
@@ -42,9 +47,16 @@ type keyctlBackend struct {
 func NewKeyctl() (Backend, error) { return newKeyctl(Service) }
 
 func newKeyctl(ring string) (*keyctlBackend, error) {
-	k := &keyctlBackend{ring: ring, where: KeyctlPersistent}
+	k := &keyctlBackend{ring: ring, where: KeyctlPersistent, anchor: unix.KEY_SPEC_THREAD_KEYRING}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// The serial number, not KEY_SPEC_SESSION_KEYRING: that special id
+	// would make the kernel join a new session keyring for this thread.
+	// Only a session keyring of our own: one inherited from another user
+	// (su or sudo without pam_keyinit) would let that user possess our keys.
+	if sid, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false); err == nil && ownedByUs(sid) {
+		k.anchor = sid
+	}
 	_, err := k.base()
 	if errors.Is(err, unix.EOPNOTSUPP) {
 		k.where = KeyctlUser
@@ -58,25 +70,32 @@ func newKeyctl(ring string) (*keyctlBackend, error) {
 	return k, nil
 }
 
+// ownedByUs reports whether key id belongs to our effective uid.
+func ownedByUs(id int) bool {
+	d, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id) // type;uid;gid;perm;description
+	f := strings.SplitN(d, ";", 3)
+	return err == nil && len(f) == 3 && f[1] == strconv.Itoa(os.Geteuid())
+}
+
 func (k *keyctlBackend) Name() string { return keyctlName }
 
 // Where returns KeyctlPersistent, or KeyctlUser when the kernel has no
 // persistent keyrings and the items live in the user keyring @u.
 func (k *keyctlBackend) Where() string { return k.where }
 
-// base returns the keyring our keyring lives in, linked into the calling
-// thread's keyring so that this thread possesses it. The caller must hold
-// runtime.LockOSThread: possession is per thread. Requesting the persistent
-// keyring also resets its expiry timer.
+// base returns the keyring our keyring lives in, linked into k.anchor so
+// that we possess it. The caller must hold runtime.LockOSThread, in case
+// the anchor is the thread keyring. Requesting the persistent keyring also
+// resets its expiry timer.
 func (k *keyctlBackend) base() (int, error) {
 	if k.where == KeyctlPersistent {
-		return unix.KeyctlInt(unix.KEYCTL_GET_PERSISTENT, -1, unix.KEY_SPEC_THREAD_KEYRING, 0, 0)
+		return unix.KeyctlInt(unix.KEYCTL_GET_PERSISTENT, -1, k.anchor, 0, 0)
 	}
 	id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_USER_KEYRING, true)
 	if err != nil {
 		return 0, err
 	}
-	_, err = unix.KeyctlInt(unix.KEYCTL_LINK, id, unix.KEY_SPEC_THREAD_KEYRING, 0, 0)
+	_, err = unix.KeyctlInt(unix.KEYCTL_LINK, id, k.anchor, 0, 0)
 	return id, err
 }
 

@@ -61,6 +61,14 @@ func (m *Memory) FailAfter(n int, err error) {
 	m.failAfter, m.failErr = n, err
 }
 
+// ClearFailures drops every injected failure (FailNext and FailAfter).
+func (m *Memory) ClearFailures() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.failNext)
+	m.failAfter, m.failErr = -1, nil
+}
+
 // Calls returns the calls made so far, oldest first.
 func (m *Memory) Calls() []Call {
 	m.mu.Lock()

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
+)
+
+// TestScript runs the scripts in testdata/script, each against the real
+// binary and its own private Secret Service (gnome-keyring in a private
+// D-Bus session), state directory and docker config.
+func TestScript(t *testing.T) {
+	keychaintest.Require(t, testing.Short())
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "..", "testdata", "script"),
+		RequireExplicitExec: true,
+		Setup:               setupScript,
+		Cmds:                scriptCmds,
+	})
+}
+
+func setupScript(env *testscript.Env) error {
+	// Not under WorkDir: a long path would not fit a unix socket's name.
+	dir, err := os.MkdirTemp("", "dcp-ts-")
+	if err != nil {
+		return err
+	}
+	ss, err := keychaintest.StartSecretService(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	env.Defer(func() {
+		if err := ss.Stop(); err != nil {
+			env.T().Fatal(err)
+		}
+		os.RemoveAll(dir)
+	})
+	for _, kv := range ss.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env.Setenv(k, v)
+	}
+	env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+	env.Setenv("DOCKER_CREDENTIAL_PAT_STATE_DIR", filepath.Join(env.WorkDir, "state"))
+	env.Setenv("DOCKER_CREDENTIAL_PAT_BACKEND", "keyctl")
+	env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
+	return nil
+}
+
+// scriptCmds are commands for the scripts beyond testscript's own.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// expand SRC DST: copy SRC to DST with $VAR and ${VAR} replaced by
+	// the script's environment (archive files are not expanded).
+	"expand": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: expand SRC DST")
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o600))
+	},
+	// gentoken KIND VAR [EXPIRES]: generate a token of KIND (ghp, dckr_pat,
+	// jwt, ecr) into $VAR; jwt and ecr take an expiry as a Go duration from
+	// now (default 1h; negative for an expired token).
+	"gentoken": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 || len(args) > 3 {
+			ts.Fatalf("usage: gentoken KIND VAR [EXPIRES]")
+		}
+		exp := time.Hour
+		if len(args) == 3 {
+			d, err := time.ParseDuration(args[2])
+			ts.Check(err)
+			exp = d
+		}
+		at := time.Now().Add(exp)
+		var tok string
+		switch args[0] {
+		case "ghp":
+			tok = credstoretest.GitHub("ghp_")
+		case "dckr_pat":
+			tok = credstoretest.DockerHubPAT()
+		case "jwt":
+			tok = credstoretest.JWT(map[string]any{"exp": at.Unix(), "access": []map[string]any{{"type": "repository", "name": "team/app", "actions": []string{"pull"}}}})
+		case "ecr":
+			tok = credstoretest.ECR(at)
+		default:
+			ts.Fatalf("gentoken: unknown kind %q", args[0])
+		}
+		ts.Setenv(args[1], tok)
+	},
+}

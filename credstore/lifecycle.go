@@ -1,0 +1,457 @@
+package credstore
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+)
+
+// This file holds the token lifecycle for people: annotate, remove and
+// prune entries, and parse what people type for expiries, durations and
+// scopes.
+
+// Annotate edits the metadata of the entry for serverURL: edit may change
+// scope, description and expiry; the token and what identifies it stay as
+// they are. It returns the entry as written, or ErrNotFound.
+func (s *Store) Annotate(serverURL string, edit func(*Entry) error) (*Entry, error) {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	var out *Entry
+	err = s.locked(func(x *index) error {
+		s.repair(x)
+		cur, err := x.get(key)
+		if err != nil {
+			return err
+		}
+		if cur == nil || !cur.listable() {
+			return ErrNotFound
+		}
+		e := *cur
+		e.Scope = append([]string{}, cur.Scope...)
+		if err := edit(&e); err != nil {
+			return err
+		}
+		// Metadata only: whatever edit did, the identity stays.
+		e.Key, e.ServerURL, e.Username, e.Fingerprint = cur.Key, cur.ServerURL, cur.Username, cur.Fingerprint
+		e.Backend, e.State, e.Listed, e.CreatedAt = cur.Backend, cur.State, cur.Listed, cur.CreatedAt
+		if e.Scope == nil {
+			e.Scope = []string{}
+		}
+		if e.ExpiresAt != nil {
+			e.ExpiresAt = timePtr(*e.ExpiresAt)
+		}
+		e.UpdatedAt = s.now().UTC()
+		x.put(&e)
+		if err := x.write(true); err != nil {
+			return err
+		}
+		c := e
+		out = &c
+		return nil
+	})
+	return out, err
+}
+
+// Remove erases the credentials for serverURL, as the protocol's erase
+// does, and returns what was removed so that the caller can say where to
+// revoke the token. A keychain item without an index entry (an index lost
+// or rebuilt) is removed too; its entry then holds only the key, server URL
+// and backend.
+func (s *Store) Remove(serverURL string) (*Entry, error) {
+	key, err := Canonical(serverURL)
+	if err != nil {
+		return nil, err
+	}
+	var out *Entry
+	err = s.locked(func(x *index) error {
+		s.repair(x)
+		e, err := x.get(key)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			b, err := s.backendFor("")
+			if err != nil {
+				return err
+			}
+			if err := b.Delete(s.ctx, key); err != nil {
+				if errors.Is(err, keychain.ErrNotFound) {
+					return ErrNotFound
+				}
+				return err
+			}
+			out = &Entry{Key: key, ServerURL: serverURL, Backend: b.Name(), Scope: []string{},
+				Provider: "unknown", Kind: "unknown"}
+			return nil
+		}
+		removed := *e
+		if err := s.erase(x, e); err != nil {
+			return err
+		}
+		removed.State, removed.Listed = "", false
+		out = &removed
+		return nil
+	})
+	return out, err
+}
+
+// Filter selects entries by expiry and use. An entry matches when any of
+// the conditions that are set holds; the zero Filter matches every entry.
+type Filter struct {
+	Expired        bool          // the token has expired
+	ExpiringWithin time.Duration // the token has not expired but will within this
+	UnusedFor      time.Duration // no use (bulk reads aside) for at least this; never used counts from CreatedAt
+}
+
+// IsZero reports whether f sets no condition.
+func (f Filter) IsZero() bool { return f == Filter{} }
+
+// Match reports whether e matches f at now.
+func (f Filter) Match(e *Entry, now time.Time) bool {
+	if f.IsZero() {
+		return true
+	}
+	if f.Expired && e.Expired(now) {
+		return true
+	}
+	if f.ExpiringWithin > 0 && e.ExpiresAt != nil && !e.Expired(now) && e.ExpiresAt.Sub(now) <= f.ExpiringWithin {
+		return true
+	}
+	if f.UnusedFor > 0 && now.Sub(e.LastUse()) >= f.UnusedFor {
+		return true
+	}
+	return false
+}
+
+// LastUse is when the token was last used, or when it was stored if it
+// never was. Bulk reads (docker reading every credential) are not uses.
+func (e *Entry) LastUse() time.Time {
+	if e.LastUsedAt != nil {
+		return *e.LastUsedAt
+	}
+	return e.CreatedAt
+}
+
+// Registry is the registry as a person types it on docker's command line:
+// "docker.io" for Docker Hub, host[:port][/path] otherwise.
+func (e *Entry) Registry() string {
+	if e.ServerURL == "" {
+		return displayRegistry(e.Key)
+	}
+	return displayRegistry(e.ServerURL)
+}
+
+// ErrNoFilter refuses a prune that would select nothing in particular.
+var ErrNoFilter = errors.New("no condition given: say which tokens to prune (expired, or unused for how long)")
+
+// Prune removes every entry matching f and returns them, sorted by key.
+// With dryRun it removes nothing and returns what it would remove. The
+// zero Filter is refused with ErrNoFilter. If a removal fails, Prune goes
+// on with the others and returns what it removed with the errors.
+func (s *Store) Prune(f Filter, dryRun bool) ([]*Entry, error) {
+	if f.IsZero() {
+		return nil, ErrNoFilter
+	}
+	now := s.now().UTC()
+	var out []*Entry
+	var errs []error
+	err := s.locked(func(x *index) error {
+		if !dryRun {
+			s.repair(x)
+		}
+		all, err := x.all()
+		if err != nil {
+			return err
+		}
+		for _, e := range all {
+			if !e.listable() || !f.Match(e, now) {
+				continue
+			}
+			c := *e
+			if !dryRun {
+				if err := s.erase(x, e); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", c.Registry(), err))
+					continue
+				}
+			}
+			c.State, c.Listed = "", false
+			out = append(out, &c)
+		}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, errors.Join(errs...)
+}
+
+// ParseDuration reads a duration as people write it: a number of days,
+// weeks or years ("90d", "2w", "1y"; a year is 365 days) or a Go duration
+// ("12h", "90m", "1h30m"). It must be positive.
+func ParseDuration(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a duration: want a number of days, weeks or years such as 90d, 2w, 1y, or hours such as 12h", s)
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, bad
+	}
+	var d time.Duration
+	if n, unit := t[:len(t)-1], t[len(t)-1]; unit == 'd' || unit == 'w' || unit == 'y' {
+		v, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return 0, bad
+		}
+		day := map[byte]int64{'d': 1, 'w': 7, 'y': 365}[unit]
+		const maxDays = int64(1<<63-1) / int64(24*time.Hour)
+		if v > maxDays/day {
+			return 0, fmt.Errorf("%q is too long a duration", s)
+		}
+		d = time.Duration(v*day) * 24 * time.Hour
+	} else {
+		if strings.HasSuffix(t, "m") && !strings.ContainsAny(t, "h") {
+			// Too easily read as months: "prune --unused-for 3m" would
+			// remove nearly everything.
+			return 0, fmt.Errorf("%q is ambiguous: m means minutes; write months as days (90d), minutes as 0h30m", s)
+		}
+		var err error
+		if d, err = time.ParseDuration(t); err != nil {
+			return 0, bad
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration", s)
+	}
+	return d, nil
+}
+
+// ParseExpiry reads an expiry as people write it, relative to now:
+//   - "never": no expiry (nil);
+//   - an RFC 3339 time: "2026-12-31T18:00:00+01:00";
+//   - a date: "2026-12-31", meaning the start of that day in UTC;
+//   - a duration from now, see ParseDuration: "90d", "12h", "2w", "1y".
+//
+// The result is in UTC.
+func ParseExpiry(s string, now time.Time) (*time.Time, error) {
+	t := strings.TrimSpace(s)
+	if strings.EqualFold(t, "never") {
+		return nil, nil
+	}
+	if v, err := time.Parse(time.RFC3339, t); err == nil {
+		return timePtr(v), nil
+	}
+	if v, err := time.Parse(time.DateOnly, t); err == nil {
+		return timePtr(v), nil
+	}
+	if d, err := ParseDuration(t); err == nil {
+		return timePtr(now.Add(d)), nil
+	}
+	return nil, fmt.Errorf("%q is not an expiry: want a date such as 2026-12-31, an RFC 3339 time, a duration such as 90d, 12h, 2w, 1y, or never", s)
+}
+
+// Scope is what a token may do. The distribution form
+// "repository:NAME:ACTIONS" (and "registry:catalog:*") is understood as a
+// resource type, name and actions; anything else is free text.
+type Scope struct {
+	Type    string   // "repository", "registry"; "" for free text
+	Name    string   // repository name, possibly with a host and port
+	Actions []string // "pull", "push", "delete", "*", ...
+	Text    string   // free text, when Type is ""
+}
+
+// maxScope bounds one scope's length.
+const maxScope = 1024
+
+// scopeTypes are the resource types of the distribution token scope.
+var scopeTypes = map[string]bool{"repository": true, "registry": true}
+
+// actionOrder is the order actions are shown in.
+var actionOrder = map[string]int{"pull": 1, "push": 2, "delete": 3, "*": 4}
+
+// ParseScope reads one scope. "repository:myteam/myapi:push,pull" is
+// understood as the distribution form and shown as
+// "repository:myteam/myapi:pull,push"; text that does not start with a
+// distribution resource type is kept as it is. Empty text, control
+// characters and a malformed distribution scope are refused.
+func ParseScope(s string) (Scope, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return Scope{}, errors.New("empty scope")
+	}
+	if len(t) > maxScope {
+		return Scope{}, fmt.Errorf("scope longer than %d bytes", maxScope)
+	}
+	if strings.IndexFunc(t, unicode.IsControl) >= 0 {
+		return Scope{}, errors.New("scope with control characters")
+	}
+	typ, rest, ok := strings.Cut(t, ":")
+	if !ok || !scopeTypes[strings.ToLower(typ)] {
+		return Scope{Text: t}, nil
+	}
+	bad := fmt.Errorf("scope %q: want %s:NAME:ACTIONS such as repository:myteam/myapi:pull,push", t, strings.ToLower(typ))
+	// The name may hold a host:port; the actions follow the last colon.
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 || i == len(rest)-1 {
+		return Scope{}, bad
+	}
+	name, list := rest[:i], rest[i+1:]
+	if strings.ContainsAny(name, " \t") {
+		return Scope{}, bad
+	}
+	var actions []string
+	seen := map[string]bool{}
+	for _, a := range strings.Split(list, ",") {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a == "" || strings.ContainsAny(a, " :") {
+			return Scope{}, bad
+		}
+		if !seen[a] {
+			seen[a] = true
+			actions = append(actions, a)
+		}
+	}
+	sortActions(actions)
+	return Scope{Type: strings.ToLower(typ), Name: name, Actions: actions}, nil
+}
+
+// sortActions puts known actions first, in their usual order, and keeps
+// the order of the others.
+func sortActions(a []string) {
+	rank := func(s string) int {
+		if r, ok := actionOrder[s]; ok {
+			return r
+		}
+		return len(actionOrder) + 1
+	}
+	for i := 1; i < len(a); i++ { // insertion sort: stable and tiny
+		for j := i; j > 0 && rank(a[j]) < rank(a[j-1]); j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// String shows the scope as it is stored: "repository:myteam/myapi:pull"
+// or the free text.
+func (sc Scope) String() string {
+	if sc.Type == "" {
+		return sc.Text
+	}
+	return sc.Type + ":" + sc.Name + ":" + strings.Join(sc.Actions, ",")
+}
+
+// RevokeURL is the page where the token in e can be revoked at its
+// provider, judged by e.Provider or else by the registry host; "" when it
+// is not known or there is nothing to revoke. See RevokeHint.
+func RevokeURL(e *Entry) string {
+	url, _ := revokeAt(e)
+	return url
+}
+
+// RevokeHint says, for a person, where and how to revoke the token in e:
+// "revoke it at https://github.com/settings/tokens".
+func RevokeHint(e *Entry) string {
+	url, how := revokeAt(e)
+	switch {
+	case url != "" && how != "":
+		return "revoke it at " + url + " (" + how + ")"
+	case url != "":
+		return "revoke it at " + url
+	case how != "":
+		return how
+	}
+	return "revoke it in " + e.Registry() + "'s settings"
+}
+
+// revokeAt returns the revocation page and a note on what to look for.
+func revokeAt(e *Entry) (url, how string) {
+	host, err := Host(e.ServerURL)
+	if e.ServerURL == "" || err != nil {
+		host, _ = Host(e.Key)
+	}
+	provider := e.Provider
+	if provider == "" || provider == "unknown" {
+		provider = providerOfHost(host)
+	}
+	switch provider {
+	case "dockerhub":
+		return "https://app.docker.com/settings/personal-access-tokens", ""
+	case "github":
+		return "https://github.com/settings/tokens", ""
+	case "gitlab":
+		web := strings.TrimPrefix(host, "registry.")
+		return "https://" + web + "/-/user_settings/personal_access_tokens", "project, group and deploy tokens are under the project's or group's Settings > Access tokens"
+	case "quay":
+		if ns, _, ok := strings.Cut(e.Username, "+"); ok && ns != "" {
+			return "https://" + host + "/organization/" + ns + "?tab=robots", "the robot account " + e.Username
+		}
+		return "https://" + host + "/user/" + e.Username + "?tab=settings", ""
+	case "harbor":
+		return "https://" + host + "/harbor/projects", "robot accounts are in the project's Robot Accounts tab, or under Administration > Robot Accounts"
+	case "aws-ecr":
+		return "", "nothing to revoke: ECR tokens expire 12 hours after they are issued"
+	case "azure-acr":
+		return "https://portal.azure.com/#browse/Microsoft.ContainerRegistry%2Fregistries", "the registry's Access keys or Tokens page"
+	case "google":
+		return "https://console.cloud.google.com/iam-admin/serviceaccounts", "the service account's Keys tab; access tokens expire within an hour"
+	case "jfrog":
+		return "https://" + host + "/ui/user_profile", "identity tokens; admins: Administration > User Management > Access Tokens"
+	case "digitalocean":
+		return "https://cloud.digitalocean.com/account/api/tokens", ""
+	}
+	return "", ""
+}
+
+// providerOfHost guesses the provider from a registry host, for entries the
+// classifier could not place.
+func providerOfHost(host string) string {
+	host, _, _ = strings.Cut(host, ":")
+	switch {
+	case host == "index.docker.io":
+		return "dockerhub"
+	case host == "ghcr.io" || host == "docker.pkg.github.com":
+		return "github"
+	case host == "gitlab.com" || host == "registry.gitlab.com":
+		return "gitlab"
+	case host == "quay.io":
+		return "quay"
+	case strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".ecr."), host == "public.ecr.aws":
+		return "aws-ecr"
+	case strings.HasSuffix(host, ".azurecr.io"):
+		return "azure-acr"
+	case host == "gcr.io" || strings.HasSuffix(host, ".gcr.io") || strings.HasSuffix(host, "-docker.pkg.dev"):
+		return "google"
+	case strings.HasSuffix(host, ".jfrog.io"):
+		return "jfrog"
+	case host == "registry.digitalocean.com":
+		return "digitalocean"
+	}
+	return ""
+}
+
+// CheckUsername refuses a username the protocol's store would refuse.
+func CheckUsername(u string) error {
+	if u == "" {
+		return errors.New("empty username")
+	}
+	if !validText(u, maxUsername) {
+		return ErrBadUsername
+	}
+	return nil
+}
+
+// maxDescription bounds a description.
+const maxDescription = 1024
+
+// CheckDescription refuses a description with control characters or too
+// long to show.
+func CheckDescription(d string) error {
+	if !validText(d, maxDescription) {
+		return fmt.Errorf("invalid description: it must be valid UTF-8 without control characters, at most %d bytes", maxDescription)
+	}
+	return nil
+}

@@ -1,0 +1,406 @@
+package credstore
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+)
+
+func TestAnnotateEditsMetadataOnly(t *testing.T) {
+	f := newFixture(t)
+	f.add("https://ghcr.io", "alice", tok1)
+	before := f.entry("ghcr.io")
+	f.clock.add(time.Hour)
+	exp := f.clock.now().Add(30 * 24 * time.Hour)
+	got, err := f.s.Annotate("ghcr.io", func(e *Entry) error {
+		e.Scope = []string{"repository:myteam/myapi:pull"}
+		e.Description = "CI pulls"
+		e.ExpiresAt = &exp
+		e.Username, e.Fingerprint, e.Key, e.Backend = "mallory", "sha256:000000000000", "evil", "other"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := f.entry("ghcr.io")
+	if !reflect.DeepEqual(got, after) {
+		t.Errorf("Annotate returned %+v, index holds %+v", got, after)
+	}
+	if after.Username != "alice" || after.Fingerprint != before.Fingerprint || after.Key != "ghcr.io" || after.Backend != "memory" {
+		t.Errorf("identity changed: %+v", after)
+	}
+	if after.Description != "CI pulls" || len(after.Scope) != 1 || after.Scope[0] != "repository:myteam/myapi:pull" {
+		t.Errorf("metadata not written: %+v", after)
+	}
+	if after.ExpiresAt == nil || !after.ExpiresAt.Equal(exp) || after.ExpiresAt.Location() != time.UTC {
+		t.Errorf("expiresAt = %v, want %v in UTC", after.ExpiresAt, exp)
+	}
+	if !after.CreatedAt.Equal(before.CreatedAt) || !after.UpdatedAt.Equal(f.clock.now()) {
+		t.Errorf("createdAt %v updatedAt %v", after.CreatedAt, after.UpdatedAt)
+	}
+	if u, s, err := f.s.Get("ghcr.io"); err != nil || u != "alice" || s != tok1 {
+		t.Errorf("get after annotate = %q, %v", u, err)
+	}
+
+	// Clearing: never, no scope.
+	if _, err := f.s.Annotate("ghcr.io", func(e *Entry) error { e.ExpiresAt, e.Scope = nil, nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.entry("ghcr.io"); e.ExpiresAt != nil || e.Scope == nil || len(e.Scope) != 0 {
+		t.Errorf("after clearing: expiresAt %v scope %#v", e.ExpiresAt, e.Scope)
+	}
+}
+
+func TestAnnotateRefuses(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	if _, err := f.s.Annotate("quay.io", func(*Entry) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown registry: %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(f.s.IndexPath()); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if _, err := f.s.Annotate("ghcr.io", func(e *Entry) error { e.Description = "x"; return boom }); !errors.Is(err, boom) {
+		t.Errorf("edit error: %v", err)
+	}
+	if e := f.entry("ghcr.io"); e.Description != "" {
+		t.Errorf("a failed edit was written: %q", e.Description)
+	}
+	if _, err := f.s.Annotate("not a url", func(*Entry) error { return nil }); err == nil {
+		t.Error("a malformed registry was accepted")
+	}
+}
+
+func TestRemoveReturnsTheEntry(t *testing.T) {
+	f := newFixture(t)
+	f.add("https://index.docker.io/v1/", "alice", tok1)
+	f.add("ghcr.io", "bob", tok2)
+	e, err := f.s.Remove("docker.io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Username != "alice" || e.Key != HubKey || e.State != "" || e.Registry() != "docker.io" {
+		t.Errorf("removed %+v", e)
+	}
+	if got := f.kc.Keys(); len(got) != 1 || got[0] != "ghcr.io" {
+		t.Errorf("keychain keys = %v", got)
+	}
+	if _, err := f.s.Remove("docker.io"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second remove = %v, want ErrNotFound", err)
+	}
+	if m := f.list(); len(m) != 1 || m["ghcr.io"] != "bob" {
+		t.Errorf("list = %v", m)
+	}
+}
+
+func TestRemoveKeychainItemWithoutEntry(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "bob", tok2)
+	if err := os.Remove(f.s.IndexPath()); err != nil {
+		t.Fatal(err)
+	}
+	e, err := f.s.Remove("https://ghcr.io/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Key != "ghcr.io" || e.Backend != "memory" {
+		t.Errorf("removed %+v", e)
+	}
+	if len(f.kc.Keys()) != 0 {
+		t.Errorf("keychain still holds %v", f.kc.Keys())
+	}
+}
+
+func TestRemoveKeychainFailureKeepsEntry(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "bob", tok2)
+	f.kc.FailNext("delete", keychain.ErrLocked)
+	if _, err := f.s.Remove("ghcr.io"); !errors.Is(err, keychain.ErrLocked) {
+		t.Fatalf("remove with a locked keychain = %v", err)
+	}
+	if e := f.entry("ghcr.io"); e.State != "" {
+		t.Errorf("entry left in state %q", e.State)
+	}
+}
+
+func TestFilterMatch(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	day := 24 * time.Hour
+	e := func(created time.Duration, used, expires *time.Time) *Entry {
+		return &Entry{CreatedAt: now.Add(created), LastUsedAt: used, ExpiresAt: expires}
+	}
+	cases := []struct {
+		name string
+		f    Filter
+		e    *Entry
+		want bool
+	}{
+		{"zero matches all", Filter{}, e(0, nil, nil), true},
+		{"expired", Filter{Expired: true}, e(-10*day, nil, at(-time.Second)), true},
+		{"expires exactly now", Filter{Expired: true}, e(-10*day, nil, at(0)), true},
+		{"not yet expired", Filter{Expired: true}, e(-10*day, nil, at(time.Second)), false},
+		{"no expiry", Filter{Expired: true}, e(-10*day, nil, nil), false},
+		{"expiring within", Filter{ExpiringWithin: 7 * day}, e(0, nil, at(7*day)), true},
+		{"expiring later", Filter{ExpiringWithin: 7 * day}, e(0, nil, at(7*day+time.Second)), false},
+		{"expired is not expiring", Filter{ExpiringWithin: 7 * day}, e(0, nil, at(-day)), false},
+		{"never used, old", Filter{UnusedFor: 90 * day}, e(-90*day, nil, nil), true},
+		{"never used, new", Filter{UnusedFor: 90 * day}, e(-89*day, nil, nil), false},
+		{"used long ago", Filter{UnusedFor: 90 * day}, e(-400*day, at(-91*day), nil), true},
+		{"used lately", Filter{UnusedFor: 90 * day}, e(-400*day, at(-day), nil), false},
+		{"any condition", Filter{Expired: true, UnusedFor: 90 * day}, e(-400*day, at(-day), at(-day)), true},
+		{"no condition holds", Filter{Expired: true, UnusedFor: 90 * day}, e(-400*day, at(-day), at(day)), false},
+	}
+	for _, c := range cases {
+		if got := c.f.Match(c.e, now); got != c.want {
+			t.Errorf("%s: Match = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestPrune(t *testing.T) {
+	f := newFixture(t)
+	day := 24 * time.Hour
+	f.add("old.example.com", "a", credstoretest.DockerHubPAT())
+	f.add("expired.example.com", "b", credstoretest.DockerHubPAT())
+	f.clock.add(100 * day)
+	f.add("fresh.example.com", "c", credstoretest.DockerHubPAT())
+	f.add("used.example.com", "d", credstoretest.DockerHubPAT())
+	past := f.clock.now().Add(-time.Hour)
+	if _, err := f.s.Annotate("expired.example.com", func(e *Entry) error { e.ExpiresAt = &past; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(10 * day)
+	if _, _, err := f.s.Get("used.example.com"); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := f.s.Prune(Filter{}, false); !errors.Is(err, ErrNoFilter) {
+		t.Errorf("empty filter: %v, want ErrNoFilter", err)
+	}
+	keys := func(es []*Entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Key)
+		}
+		return out
+	}
+
+	got, err := f.s.Prune(Filter{Expired: true, UnusedFor: 90 * day}, true)
+	if want := []string{"expired.example.com", "old.example.com"}; err != nil || !reflect.DeepEqual(keys(got), want) {
+		t.Errorf("dry run = %v, %v; want %v", keys(got), err, want)
+	}
+	if len(f.list()) != 4 || len(f.kc.Keys()) != 4 {
+		t.Fatalf("dry run removed something: %v", f.list())
+	}
+
+	got, err = f.s.Prune(Filter{Expired: true}, false)
+	if want := []string{"expired.example.com"}; err != nil || !reflect.DeepEqual(keys(got), want) {
+		t.Errorf("prune expired = %v, %v; want %v", keys(got), err, want)
+	}
+	got, err = f.s.Prune(Filter{UnusedFor: 5 * day}, false)
+	if want := []string{"fresh.example.com", "old.example.com"}; err != nil || !reflect.DeepEqual(keys(got), want) {
+		t.Errorf("prune unused = %v, %v; want %v", keys(got), err, want)
+	}
+	if m := f.list(); len(m) != 1 || m["used.example.com"] != "d" {
+		t.Errorf("left = %v", m)
+	}
+	if k := f.kc.Keys(); len(k) != 1 || k[0] != "used.example.com" {
+		t.Errorf("keychain left = %v", k)
+	}
+	got, err = f.s.Prune(Filter{Expired: true}, false)
+	if err != nil || len(got) != 0 {
+		t.Errorf("nothing to prune = %v, %v", keys(got), err)
+	}
+}
+
+func TestPruneGoesOnAfterAFailure(t *testing.T) {
+	f := newFixture(t)
+	f.add("a.example.com", "a", credstoretest.DockerHubPAT())
+	f.add("b.example.com", "b", credstoretest.DockerHubPAT())
+	f.clock.add(48 * time.Hour)
+	f.kc.FailNext("delete", keychain.ErrLocked)
+	got, err := f.s.Prune(Filter{UnusedFor: 24 * time.Hour}, false)
+	if !errors.Is(err, keychain.ErrLocked) || len(got) != 1 || got[0].Key != "b.example.com" {
+		t.Fatalf("prune = %d entries, %v", len(got), err)
+	}
+	if !strings.Contains(err.Error(), "a.example.com") {
+		t.Errorf("error does not name the registry: %v", err)
+	}
+	if m := f.list(); len(m) != 1 || m["a.example.com"] != "a" {
+		t.Errorf("left = %v", m)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	day := 24 * time.Hour
+	good := map[string]time.Duration{
+		"90d": 90 * day, "2w": 14 * day, "1y": 365 * day, "12h": 12 * time.Hour,
+		"1h30m": 90 * time.Minute, " 7d ": 7 * day, "0h30m": 30 * time.Minute,
+	}
+	for in, want := range good {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "0d", "-5d", "3m", "30m", "1.5d", "soon", "0s", "-1h", "99999999999999y"} {
+		if got, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func TestParseExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	cet := time.FixedZone("CET", 3600)
+	good := map[string]time.Time{
+		"2026-12-31":                time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC),
+		"2026-12-31T18:00:00+01:00": time.Date(2026, 12, 31, 18, 0, 0, 0, cet),
+		"2026-12-31T18:00:00Z":      time.Date(2026, 12, 31, 18, 0, 0, 0, time.UTC),
+		"90d":                       now.Add(90 * 24 * time.Hour),
+		"12h":                       now.Add(12 * time.Hour),
+		"2w":                        now.Add(14 * 24 * time.Hour),
+		"1y":                        now.Add(365 * 24 * time.Hour),
+		"2020-01-01":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), // the past: an expired token
+	}
+	for in, want := range good {
+		got, err := ParseExpiry(in, now)
+		if err != nil || got == nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("ParseExpiry(%q) = %v, %v; want %v in UTC", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"never", "Never", " never"} {
+		if got, err := ParseExpiry(in, now); err != nil || got != nil {
+			t.Errorf("ParseExpiry(%q) = %v, %v; want nil", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "tomorrow", "2026-13-01", "31/12/2026", "-3d", "3m"} {
+		if got, err := ParseExpiry(in, now); err == nil {
+			t.Errorf("ParseExpiry(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func TestParseScope(t *testing.T) {
+	good := map[string]Scope{
+		"repository:myteam/myapi:pull":            {Type: "repository", Name: "myteam/myapi", Actions: []string{"pull"}},
+		"repository:myteam/myapi:push,pull,pull":  {Type: "repository", Name: "myteam/myapi", Actions: []string{"pull", "push"}},
+		"Repository:a/b:DELETE,push":              {Type: "repository", Name: "a/b", Actions: []string{"push", "delete"}},
+		"repository:localhost:5000/app:pull,push": {Type: "repository", Name: "localhost:5000/app", Actions: []string{"pull", "push"}},
+		"registry:catalog:*":                      {Type: "registry", Name: "catalog", Actions: []string{"*"}},
+		"read-only":                               {Text: "read-only"},
+		"ci: nightly builds":                      {Text: "ci: nightly builds"},
+		"  public repos  ":                        {Text: "public repos"},
+	}
+	want := map[string]string{
+		"repository:myteam/myapi:push,pull,pull": "repository:myteam/myapi:pull,push",
+		"Repository:a/b:DELETE,push":             "repository:a/b:push,delete",
+		"  public repos  ":                       "public repos",
+	}
+	for in, w := range good {
+		got, err := ParseScope(in)
+		if err != nil || !reflect.DeepEqual(got, w) {
+			t.Errorf("ParseScope(%q) = %#v, %v; want %#v", in, got, err, w)
+			continue
+		}
+		s, ok := want[in]
+		if !ok {
+			s = in
+		}
+		if got.String() != s {
+			t.Errorf("ParseScope(%q).String() = %q, want %q", in, got.String(), s)
+		}
+		if again, err := ParseScope(got.String()); err != nil || !reflect.DeepEqual(again, got) {
+			t.Errorf("ParseScope(%q) does not round-trip: %#v, %v", got.String(), again, err)
+		}
+	}
+	for _, in := range []string{"", "  ", "repository:myapi", "repository::pull", "repository:a b:pull", "repository:a/b:", "repository:a/b:pull,,push", "line\nbreak", strings.Repeat("x", 2000)} {
+		if got, err := ParseScope(in); err == nil {
+			t.Errorf("ParseScope(%q) = %#v, want an error", in, got)
+		}
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	cases := []struct {
+		e       Entry
+		url     string
+		hintHas string
+	}{
+		{Entry{ServerURL: "https://index.docker.io/v1/", Provider: "unknown"}, "https://app.docker.com/settings/personal-access-tokens", "revoke it at https://app.docker.com"},
+		{Entry{ServerURL: "ghcr.io"}, "https://github.com/settings/tokens", ""},
+		{Entry{ServerURL: "registry.gitlab.com"}, "https://gitlab.com/-/user_settings/personal_access_tokens", ""},
+		{Entry{ServerURL: "registry.example.com", Provider: "gitlab"}, "https://example.com/-/user_settings/personal_access_tokens", ""},
+		{Entry{ServerURL: "gitlab.example.com:5050", Provider: "gitlab"}, "https://gitlab.example.com:5050/-/user_settings/personal_access_tokens", ""},
+		{Entry{ServerURL: "quay.io", Username: "myorg+ci"}, "https://quay.io/organization/myorg?tab=robots", "myorg+ci"},
+		{Entry{ServerURL: "harbor.example.com", Provider: "harbor"}, "https://harbor.example.com/harbor/projects", "Robot Accounts"},
+		{Entry{ServerURL: "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}, "", "nothing to revoke"},
+		{Entry{ServerURL: "myreg.azurecr.io"}, "https://portal.azure.com/#browse/Microsoft.ContainerRegistry%2Fregistries", ""},
+		{Entry{ServerURL: "europe-west1-docker.pkg.dev"}, "https://console.cloud.google.com/iam-admin/serviceaccounts", ""},
+		{Entry{ServerURL: "acme.jfrog.io"}, "https://acme.jfrog.io/ui/user_profile", ""},
+		{Entry{ServerURL: "registry.digitalocean.com"}, "https://cloud.digitalocean.com/account/api/tokens", ""},
+		{Entry{ServerURL: "registry.example.com:5000", Provider: "unknown"}, "", "revoke it in registry.example.com:5000's settings"},
+		{Entry{Key: "ghcr.io"}, "https://github.com/settings/tokens", ""},
+	}
+	for _, c := range cases {
+		if got := RevokeURL(&c.e); got != c.url {
+			t.Errorf("RevokeURL(%s, %s) = %q, want %q", c.e.ServerURL, c.e.Provider, got, c.url)
+		}
+		h := RevokeHint(&c.e)
+		if !strings.Contains(h, c.hintHas) || (c.url != "" && !strings.Contains(h, c.url)) {
+			t.Errorf("RevokeHint(%s) = %q", c.e.ServerURL, h)
+		}
+	}
+}
+
+func TestCheckUsername(t *testing.T) {
+	for _, u := range []string{"alice", "robot$ci", "myorg+ci", "00000000-0000-0000-0000-000000000000", "<token>"} {
+		if err := CheckUsername(u); err != nil {
+			t.Errorf("CheckUsername(%q) = %v", u, err)
+		}
+	}
+	for _, u := range []string{"", "a\nb", "a\x1b[31m", strings.Repeat("a", 1025)} {
+		if err := CheckUsername(u); err == nil {
+			t.Errorf("CheckUsername(%q) accepted", u)
+		}
+	}
+}
+
+// A second process sees an annotation at once, and a put of the same token
+// keeps it.
+func TestAnnotationSurvivesSameTokenLogin(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	if _, err := f.s.Annotate("ghcr.io", func(e *Entry) error { e.Description = "laptop"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	other := f.store(Caller{PID: 1, Name: "docker"})
+	if err := other.Add(&credentials.Credentials{ServerURL: "https://ghcr.io", Username: "alice", Secret: tok1}); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.entry("ghcr.io"); e.Description != "laptop" {
+		t.Errorf("description after a re-login with the same token = %q", e.Description)
+	}
+}
+
+func TestCheckDescription(t *testing.T) {
+	for _, d := range []string{"", "CI pulls for myteam/myapi", "ünïcode ✓"} {
+		if err := CheckDescription(d); err != nil {
+			t.Errorf("CheckDescription(%q) = %v", d, err)
+		}
+	}
+	for _, d := range []string{"two\nlines", "\x1b]0;title\x07", "bad \xff utf-8", strings.Repeat("d", 1025)} {
+		if err := CheckDescription(d); err == nil {
+			t.Errorf("CheckDescription(%q) accepted", d)
+		}
+	}
+}
