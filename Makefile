@@ -40,5 +40,11 @@ cross:
 	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$(BIN)-$$os-$$arch$$ext ./cmd/$(BIN) || exit 1; \
 	done; done
 
+# End-to-end: real clients (pinned, installed by .ci/install-clients) against
+# a real registry on loopback, through the freshly built helper.
+e2e:
+	.ci/install-clients
+	$(GO) test -count=1 -run 'TestE2E' ./cmd/$(BIN)/
+
 clean:
 	rm -rf bin dist

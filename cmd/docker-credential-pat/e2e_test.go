@@ -14,8 +14,10 @@ package main
 // Clients come from .ci/install-clients. A client that is not installed is
 // skipped, saying so, except with CI=true, where that is a failure.
 //
-// Set DOCKER_CREDENTIAL_PAT_E2E_BACKEND to run against another backend than
-// the Secret Service (e.g. keyctl).
+// The helper runs with DOCKER_CREDENTIAL_PAT_BACKEND=auto next to a private
+// Secret Service (keychaintest); set DOCKER_CREDENTIAL_PAT_E2E_BACKEND to
+// force one (secretservice, keyctl). Each check that the keychain holds an
+// item looks in the backend `inspect --json` names, without the helper.
 
 import (
 	"archive/tar"
@@ -27,6 +29,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -38,6 +41,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
@@ -62,9 +66,9 @@ func TestE2E(t *testing.T) {
 	requireRegistry(t)
 	s := &e2eSuite{backend: os.Getenv("DOCKER_CREDENTIAL_PAT_E2E_BACKEND"), clientDir: goBinDir()}
 	if s.backend == "" {
-		s.backend = "secretservice"
+		s.backend = "auto"
 	}
-	if s.backend == "secretservice" {
+	if s.backend == "auto" || s.backend == "secretservice" {
 		s.keyring = keychaintest.Start(t, testing.Short())
 	}
 	s.helperDir = buildHelper(t)
@@ -143,6 +147,8 @@ type scenario struct {
 	home   string
 	env    []string
 	start  time.Time
+
+	itemKey, itemBackend string // see rememberItem
 }
 
 // newScenario starts an htpasswd registry for a fresh user and token.
@@ -280,6 +286,13 @@ type entry struct {
 	LastUsedAt *time.Time `json:"lastUsedAt"`
 	LastUsedBy string     `json:"lastUsedBy"`
 	UseCount   int        `json:"useCount"`
+	itemEntry
+}
+
+// itemEntry says where the secret lives (keys beyond issue 4's list).
+type itemEntry struct {
+	Key     string `json:"key"`
+	Backend string `json:"backend"`
 }
 
 // inspect runs `inspect HOST --json`; ok is false (and the test marked
@@ -323,27 +336,52 @@ func (sc *scenario) lsHas(host string) (has, ok bool) {
 	return false, true
 }
 
-// keychainHas looks in the Secret Service itself, with secret-tool, for an
-// item of the helper naming host. checked is false for other backends.
-func (sc *scenario) keychainHas(host string) (has, checked bool) {
+// keychainHas looks in the keychain itself, not through the helper, for
+// the item of the entry whose key and backend `inspect --json` reported
+// (see rememberItem): with secret-tool in the Secret Service, or in the
+// kernel keyring from this process, which shares the session keyring the
+// helper anchors in. checked is false when there is nothing to look with.
+func (sc *scenario) keychainHas() (has, checked bool) {
 	sc.t.Helper()
-	if sc.s.keyring == nil {
-		return false, false
-	}
-	tool, err := exec.LookPath("secret-tool")
-	if err != nil {
-		missing(sc.t, "secret-tool not installed: apt-get install -y libsecret-tools")
-	}
-	out, errb, err := sc.run("", tool, "search", "--all", "service", "docker-credential-pat")
-	if err != nil && strings.TrimSpace(out+errb) != "" {
-		sc.t.Fatalf("secret-tool search: %v: %s", err, sc.redact(errb))
-	}
-	for line := range strings.SplitSeq(out+errb, "\n") {
-		if strings.HasPrefix(line, "attribute.") && strings.Contains(line, host) {
-			return true, true
+	switch sc.itemBackend {
+	case "secretservice":
+		tool, err := exec.LookPath("secret-tool")
+		if err != nil {
+			missing(sc.t, "secret-tool not installed: apt-get install -y libsecret-tools")
 		}
+		out, errb, err := sc.run("", tool, "search", "--all", "service", keychain.Service)
+		if err != nil && strings.TrimSpace(out+errb) != "" {
+			sc.t.Fatalf("secret-tool search: %v: %s", err, sc.redact(errb))
+		}
+		for line := range strings.SplitSeq(out+errb, "\n") {
+			if strings.HasPrefix(line, "attribute.") && strings.Contains(line, sc.itemKey) {
+				return true, true
+			}
+		}
+		return false, true
+	case "keyctl":
+		b, err := keychain.NewKeyctl()
+		if err != nil {
+			sc.t.Fatalf("open the kernel keyring: %v", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
+		defer cancel()
+		_, err = b.Get(ctx, sc.itemKey)
+		if err != nil && !errors.Is(err, keychain.ErrNotFound) {
+			sc.t.Fatalf("kernel keyring get %s: %v", sc.itemKey, err)
+		}
+		return err == nil, true
 	}
-	return false, true
+	return false, false
+}
+
+// rememberItem records which backend holds the entry and under what key,
+// for keychainHas.
+func (sc *scenario) rememberItem(e itemEntry) {
+	sc.itemKey, sc.itemBackend = e.Key, e.Backend
+	if sc.s.keyring != nil && e.Backend != "secretservice" {
+		sc.t.Logf("the helper chose the %s backend although a Secret Service is running", e.Backend)
+	}
 }
 
 // noSecretInFiles fails if the token, or docker's base64 "auth" form of it,
@@ -373,9 +411,6 @@ func (sc *scenario) noSecretInFiles() {
 // assertStored checks that a login went through the helper into the keychain.
 func (sc *scenario) assertStored(client string) {
 	sc.t.Helper()
-	if has, checked := sc.keychainHas(sc.host); checked && !has {
-		sc.t.Errorf("after %s login: no Secret Service item for %s", client, sc.host)
-	}
 	user, secret, ok := sc.get(sc.host)
 	if !ok || user != sc.user || secret != sc.token {
 		sc.t.Errorf("after %s login: helper get %s = (%q, token match %v, found %v), want (%q, the token)",
@@ -383,6 +418,14 @@ func (sc *scenario) assertStored(client string) {
 	}
 	if _, listed := sc.list()[sc.host]; !listed {
 		sc.t.Errorf("after %s login: helper list has no %s", client, sc.host)
+	}
+	if e, ok := sc.inspect(sc.host); ok {
+		sc.rememberItem(e.itemEntry)
+		if has, checked := sc.keychainHas(); checked && !has {
+			sc.t.Errorf("after %s login: the %s backend has no item %q", client, sc.itemBackend, sc.itemKey)
+		} else if !checked {
+			sc.t.Errorf("after %s login: cannot look in backend %q for the item", client, sc.itemBackend)
+		}
 	}
 	sc.noSecretInFiles()
 }
@@ -414,8 +457,8 @@ func (sc *scenario) assertUsedBy(client string, before int) {
 // assertGone checks that a logout erased the entry everywhere.
 func (sc *scenario) assertGone(client string) {
 	sc.t.Helper()
-	if has, checked := sc.keychainHas(sc.host); checked && has {
-		sc.t.Errorf("after %s logout: the Secret Service still has an item for %s", client, sc.host)
+	if has, _ := sc.keychainHas(); has {
+		sc.t.Errorf("after %s logout: the %s backend still has item %q", client, sc.itemBackend, sc.itemKey)
 	}
 	if _, _, ok := sc.get(sc.host); ok {
 		sc.t.Errorf("after %s logout: helper get %s still answers", client, sc.host)
@@ -744,11 +787,12 @@ func (s *e2eSuite) testWrongToken(t *testing.T) {
 		if !unauthorizedRe.MatchString(errb) || strings.Contains(errb, name) {
 			t.Errorf("%s: want the client's own refusal, not the helper's; stderr: %s", client, strings.ReplaceAll(errb, wrong, "[WRONG]"))
 		}
+		t.Logf("%s says: %s", client, strings.TrimSpace(strings.ReplaceAll(errb, wrong, "[WRONG]")))
 		if _, listed := sc.list()[sc.host]; listed {
 			t.Errorf("%s: a refused login left %s in the helper", client, sc.host)
 		}
-		if has, checked := sc.keychainHas(sc.host); checked && has {
-			t.Errorf("%s: a refused login left a Secret Service item for %s", client, sc.host)
+		if out, _, err := sc.helper("", "inspect", sc.host, "--json"); err == nil {
+			t.Errorf("%s: a refused login left an entry: %s", client, sc.redact(out))
 		}
 	}
 	t.Run("docker", func(t *testing.T) {

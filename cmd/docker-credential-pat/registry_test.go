@@ -426,7 +426,7 @@ func tryStartRegistry(t testing.TB, bin, dir, auth string) (*testRegistry, error
 	storage := filepath.Join(dir, "storage")
 	config := fmt.Sprintf(`version: 0.1
 log:
-  level: info
+  level: warn
   accesslog:
     disabled: true
 storage:
@@ -519,8 +519,8 @@ func (r *testRegistry) logTail() string {
 		return err.Error()
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
 	}
 	return strings.Join(lines, "\n")
 }
