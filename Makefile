@@ -29,6 +29,15 @@ test: vet
 unit:
 	$(GO) test -count=1 -short ./...
 
+# Each fuzz target for a short while, starting from its corpus in testdata/fuzz.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := FuzzCanonical FuzzServe FuzzReadIndex FuzzClassify
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+	  echo "== $$f"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./credstore || exit 1; \
+	done
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	$(GO) vet ./...
@@ -45,6 +54,12 @@ cross:
 e2e:
 	.ci/install-clients
 	$(GO) test -count=1 -run 'TestE2E' ./cmd/$(BIN)/
+
+# Whole-process timings against the reference helpers; writes BENCHMARKS.md
+# (under 10 minutes on 2 cores; needs what `make test` needs, plus pass,
+# gnupg and libsecret-1-dev to build docker-credential-secretservice).
+bench:
+	$(GO) run ./cmd/internal/bench
 
 clean:
 	rm -rf bin dist

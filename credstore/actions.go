@@ -119,6 +119,12 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
 			Hint: "docker-credential-pat doctor --repair"})
 	}
+	if e == nil && x != nil && x.exists {
+		// Every keychain item of ours has an index entry (a store records
+		// its intent first), so a readable index that lacks the key is a
+		// miss without asking the keychain: anonymous pulls stay fast.
+		return "", "", ErrNotFound
+	}
 	backend := ""
 	if e != nil {
 		if e.State == stateErasing {
@@ -214,33 +220,8 @@ func (s *Store) remind(e *Entry, now time.Time) {
 
 // Delete erases the credentials for serverURL. It is the protocol's erase.
 func (s *Store) Delete(serverURL string) error {
-	key, err := Canonical(serverURL)
-	if err != nil {
-		return err
-	}
-	return s.locked(func(x *index) error {
-		s.repair(x)
-		e, err := x.get(key)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			// Not in the index: a keychain item may still be there (an index
-			// lost or rebuilt); the keychain is the truth.
-			b, err := s.backendFor("")
-			if err != nil {
-				return err
-			}
-			if err := b.Delete(s.ctx, key); err != nil {
-				if errors.Is(err, keychain.ErrNotFound) {
-					return ErrNotFound
-				}
-				return err
-			}
-			return nil
-		}
-		return s.erase(x, e)
-	})
+	_, err := s.Remove(serverURL)
+	return err
 }
 
 // erase removes e from the keychain and the index; x is held locked.

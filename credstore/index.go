@@ -40,6 +40,7 @@ func (e *IndexError) Unwrap() error { return e.Err }
 // too and a one-entry update does not re-encode a thousand entries.
 type index struct {
 	path    string
+	exists  bool                       // the file was there and read
 	top     map[string]json.RawMessage // every top-level key but "entries"
 	entries map[string]*indexEntry
 }
@@ -63,10 +64,14 @@ func readIndex(path string) (*index, error) {
 	if err != nil {
 		return nil, &IndexError{Path: path, Err: err}
 	}
-	if x, ok := parseIndexLines(path, data); ok {
-		return x, nil
+	x, ok := parseIndexLines(path, data)
+	if !ok {
+		if x, err = parseIndexJSON(path, data); err != nil {
+			return nil, err
+		}
 	}
-	return parseIndexJSON(path, data)
+	x.exists = true
+	return x, nil
 }
 
 // parseIndexLines reads the layout encode writes, one entry a line,
@@ -122,7 +127,7 @@ func parseIndexLines(path string, data []byte) (*index, bool) {
 func splitMember(line []byte) (string, json.RawMessage, bool) {
 	line = bytes.TrimSuffix(line, []byte(","))
 	i := bytes.Index(line, []byte(`": `))
-	if len(line) < 2 || line[0] != '"' || i < 0 {
+	if len(line) < 2 || line[0] != '"' || i < 1 {
 		return "", nil, false
 	}
 	quoted := line[:i+1]
@@ -327,43 +332,4 @@ func lockState(dir string) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return unlock, nil
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory and
-// renames it over path, so readers see the old or the new file, never half.
-func writeFileAtomic(path string, data []byte, perm os.FileMode, durable bool) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if durable {
-		if err = f.Sync(); err != nil {
-			return err
-		}
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if durable {
-		if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-			_ = d.Sync()
-			d.Close()
-		}
-	}
-	return nil
 }

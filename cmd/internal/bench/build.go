@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Reference helpers come from this module version, built the way upstream's
+// Makefile builds them (build-%: -trimpath, -s -w, Version and Name stamped).
+const (
+	refModule  = "github.com/docker/docker-credential-helpers"
+	refVersion = "v0.9.12"
+)
+
+// buildPat builds docker-credential-pat from the working tree as `make
+// build` does: static, stripped.
+func buildPat(ctx context.Context, cfg config, dir string) (string, error) {
+	bin := filepath.Join(dir, "docker-credential-pat")
+	ldflags := "-s -w -X main.version=" + gitDescribe(ctx)
+	cmd := exec.CommandContext(ctx, cfg.goCommand, "build", "-trimpath", "-ldflags", ldflags, "-o", bin, "./cmd/docker-credential-pat")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if err := runQuiet(cmd, 5*time.Minute); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+// buildRef builds docker-credential-<name> from the reference module.
+// `go install pkg@version` names the binary after the package directory
+// ("cmd"), so each goes to its own GOBIN and is renamed to upstream's name.
+func buildRef(ctx context.Context, cfg config, dir, name string, cgo bool) (string, error) {
+	gobin := filepath.Join(dir, "gobin-"+name)
+	if err := os.MkdirAll(gobin, 0o755); err != nil {
+		return "", err
+	}
+	pkg := refModule + "/credentials"
+	ldflags := fmt.Sprintf("-s -w -X %s.Version=%s -X %s.Package=%s -X %s.Name=docker-credential-%s",
+		pkg, refVersion, pkg, refModule, pkg, name)
+	cmd := exec.CommandContext(ctx, cfg.goCommand, "install", "-trimpath", "-ldflags", ldflags,
+		refModule+"/"+name+"/cmd@"+refVersion)
+	cmd.Dir = dir // outside our module: the reference helpers use their own go.mod
+	cgoFlag := "CGO_ENABLED=0"
+	if cgo {
+		cgoFlag = "CGO_ENABLED=1"
+	}
+	cmd.Env = append(os.Environ(), cgoFlag, "GOBIN="+gobin, "GOFLAGS=-mod=mod")
+	if err := runQuiet(cmd, 8*time.Minute); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "docker-credential-"+name)
+	if err := os.Rename(filepath.Join(gobin, "cmd"), bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+// runQuiet runs cmd with a deadline and returns its stderr's last lines in
+// the error when it fails.
+func runQuiet(cmd *exec.Cmd, timeout time.Duration) error {
+	var stderr bytes.Buffer
+	cmd.Stdout = &stderr
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	timer := time.AfterFunc(timeout, func() { _ = cmd.Process.Kill() })
+	err := cmd.Wait()
+	timer.Stop()
+	if err != nil {
+		return fmt.Errorf("%s: %v: %s", filepath.Base(cmd.Path), err, lastLines(stderr.String(), 3))
+	}
+	return nil
+}
+
+func gitDescribe(ctx context.Context) string {
+	out, err := exec.CommandContext(ctx, "git", "describe", "--tags", "--always", "--dirty").Output()
+	if err != nil {
+		return "dev"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

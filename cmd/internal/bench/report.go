@@ -1,0 +1,511 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+type fillTime struct {
+	helper   string
+	from, to int
+	took     time.Duration
+}
+
+type report struct {
+	cfg       config
+	date      time.Time
+	commit    string
+	machine   []string // label: value lines
+	versions  []string
+	buildTime time.Duration
+	elapsed   time.Duration
+	cells     []*cell
+	load      []string // /proc/loadavg at start and end: other work on the machine skews the times
+	fill      []fillTime
+	notes     []string
+	unusable  []string // helpers that could not run, and why
+	targets   []target
+}
+
+// target is one of issue 6's goals, judged on this run.
+type target struct {
+	name     string
+	limit    string
+	measured string
+	result   string // "pass", "FAIL ...", "not measured: ..."
+}
+
+func newReport(ctx context.Context, cfg config) *report {
+	rep := &report{cfg: cfg, date: time.Now().UTC()}
+	rep.commit = commitID(ctx)
+	rep.load = append(rep.load, loadAvg())
+	rep.machine = []string{
+		"CPU: " + cpuModel(),
+		fmt.Sprintf("cores: %d (GOMAXPROCS %d)", runtime.NumCPU(), runtime.GOMAXPROCS(0)),
+		"kernel: " + runtime.GOOS + " " + strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")),
+		"OS: " + osName(),
+	}
+	return rep
+}
+
+func (rep *report) collectVersions(ctx context.Context, pat, ss, pass *helper) {
+	rep.versions = append(rep.versions, "Go: "+firstLine(output(ctx, rep.cfg.goCommand, "version")))
+	for _, h := range []*helper{pat, ss, pass} {
+		if h.err != nil {
+			rep.versions = append(rep.versions, fmt.Sprintf("docker-credential-%s: not built: %v", strings.Fields(h.name)[0], h.err))
+			continue
+		}
+		e, err := h.version(ctx)
+		v := strings.TrimSpace(string(e.stdout))
+		if err != nil {
+			v = err.Error()
+		}
+		rep.versions = append(rep.versions, v)
+	}
+	for _, tool := range [][]string{
+		{"gnome-keyring-daemon", "--version"}, {"dbus-daemon", "--version"},
+		{"gpg", "--version"}, {"pass", "version"},
+	} {
+		out := output(ctx, tool[0], tool[1:]...)
+		line := firstLine(out)
+		if tool[0] == "pass" { // a banner; the version is on the line with "v1."
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, "v1.") {
+					line = "pass " + strings.Trim(l, " =")
+				}
+			}
+		}
+		if line != "" {
+			rep.versions = append(rep.versions, line)
+		}
+	}
+}
+
+// ---- statistics ----
+
+func walls(c *column) []time.Duration {
+	var d []time.Duration
+	for _, s := range c.samples {
+		if s != nil {
+			d = append(d, s.wall)
+		}
+	}
+	slices.Sort(d)
+	return d
+}
+
+func median[T int64 | float64 | time.Duration](sorted []T) T {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// ratio is the median over runs of a's time divided by b's time in the
+// same run.
+func ratio(c *cell, a, b string) (float64, bool) {
+	ca, cb := c.col(a), c.col(b)
+	if ca == nil || cb == nil {
+		return 0, false
+	}
+	var rs []float64
+	for i := range ca.samples {
+		if i < len(cb.samples) && ca.samples[i] != nil && cb.samples[i] != nil && cb.samples[i].wall > 0 {
+			rs = append(rs, float64(ca.samples[i].wall)/float64(cb.samples[i].wall))
+		}
+	}
+	if len(rs) == 0 {
+		return 0, false
+	}
+	slices.Sort(rs)
+	return median(rs), true
+}
+
+func (rep *report) cellsOf(op string) []*cell {
+	var out []*cell
+	for _, c := range rep.cells {
+		if c.op == op {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// peakRSS is the largest maxrss of a column label over every cell (KiB).
+func (rep *report) peakRSS(label string) int64 {
+	var peak int64
+	for _, c := range rep.cells {
+		if col := c.col(label); col != nil {
+			for _, s := range col.samples {
+				if s != nil {
+					peak = max(peak, s.rss)
+				}
+			}
+		}
+	}
+	return peak
+}
+
+// ---- targets ----
+
+func (rep *report) finish() {
+	rep.load = append(rep.load, loadAvg())
+	rep.targets = append(rep.targets,
+		rep.ratioTarget("get (hit) vs secretservice", rep.cellsOf(opGetHit), colPat, colSS, 0.5),
+		rep.listTarget(),
+		rep.storeTarget(),
+		rep.ratioTarget("get (hit) vs `docker-credential-pat version`", rep.cellsOf(opGetHit), colPat, colVersion, 2.5),
+		rep.rssTarget(),
+	)
+	// The targets are for the Secret Service backend, docker-credential-pat's
+	// default on a Linux desktop; the kernel keyring's figures, for comparison.
+	for _, t := range []target{
+		rep.ratioTarget("get (hit) vs secretservice", rep.cellsOf(opGetHit), colKeyctl, colSS, 0.5),
+		rep.ratioTarget("get (hit) vs `docker-credential-pat version`", rep.cellsOf(opGetHit), colKeyctl, colVersion, 2.5),
+	} {
+		t.name = "*for information:* " + t.name + ", kernel-keyring backend"
+		rep.targets = append(rep.targets, t)
+	}
+}
+
+// ratioTarget judges the worst per-N pairwise ratio of a to b.
+func (rep *report) ratioTarget(name string, cells []*cell, a, b string, limit float64) target {
+	t := target{name: name, limit: fmt.Sprintf("≤ %.2f", limit)}
+	worst, parts := -1.0, []string{}
+	for _, c := range cells {
+		r, ok := ratio(c, a, b)
+		if !ok {
+			t.result = "not measured: " + whyMissing(c, a, b)
+			return t
+		}
+		worst = max(worst, r)
+		parts = append(parts, fmt.Sprintf("%s N=%d: %.2f", c.op, c.n, r))
+	}
+	if worst < 0 {
+		t.result = "not measured"
+		return t
+	}
+	t.measured = strings.Join(parts, "; ")
+	t.result = verdict(worst, limit)
+	return t
+}
+
+func verdict(worst, limit float64) string {
+	if worst <= limit {
+		return "pass"
+	}
+	return fmt.Sprintf("FAIL: worst %.3g is %.2f× the limit", worst, worst/limit)
+}
+
+func whyMissing(c *cell, labels ...string) string {
+	for _, l := range labels {
+		if col := c.col(l); col != nil && col.err != nil {
+			if col.skipped {
+				return fmt.Sprintf("%s unusable (see ³)", l)
+			}
+			return fmt.Sprintf("%s failed at N=%d (see ¹)", l, c.n)
+		}
+	}
+	return fmt.Sprintf("no paired runs at N=%d", c.n)
+}
+
+func (rep *report) listTarget() target {
+	lists := rep.cellsOf(opList)
+	if len(lists) == 0 {
+		return target{name: "list vs secretservice", result: "not measured"}
+	}
+	last := lists[len(lists)-1]
+	t := rep.ratioTarget(fmt.Sprintf("list at N=%d vs secretservice, correct keys", last.n), []*cell{last}, colPat, colSS, 0.01)
+	if last.n != 1000 {
+		t.name += " (the target is at N=1,000)"
+	}
+	if col := last.col(colPat); col != nil && col.err == nil && !strings.HasPrefix(col.check, "correct") {
+		t.measured += "; keys: " + col.check
+		t.result = "FAIL: wrong keys"
+	}
+	return t
+}
+
+func (rep *report) storeTarget() target {
+	cells := append(rep.cellsOf(opNew), rep.cellsOf(opReplace)...)
+	return rep.ratioTarget("store (new key and replace) vs secretservice, every N", cells, colPat, colSS, 1.0)
+}
+
+func (rep *report) rssTarget() target {
+	t := target{name: "peak RSS of docker-credential-pat", limit: "< 20 MiB"}
+	peak := max(rep.peakRSS(colPat), rep.peakRSS(colKeyctl), rep.peakRSS(colVersion))
+	if rep.peakRSS(colPat) == 0 && rep.peakRSS(colKeyctl) == 0 {
+		t.result = "not measured"
+		if peak > 0 {
+			t.result += fmt.Sprintf(" (only `version` ran: %.1f MiB)", float64(peak)/1024)
+		}
+		return t
+	}
+	mib := float64(peak) / 1024
+	t.measured = fmt.Sprintf("%.1f MiB", mib)
+	t.result = "pass"
+	if mib >= 20 {
+		t.result = fmt.Sprintf("FAIL: %.2f× the limit", mib/20)
+	}
+	return t
+}
+
+// ---- output ----
+
+func ms(d time.Duration) string {
+	f := float64(d) / float64(time.Millisecond)
+	switch {
+	case f >= 10000:
+		return fmt.Sprintf("%.1f s", f/1000)
+	case f >= 100:
+		return fmt.Sprintf("%.0f ms", f)
+	default:
+		return fmt.Sprintf("%.1f ms", f)
+	}
+}
+
+// stat renders a column as "median (min–max)".
+func stat(c *cell, label string) string {
+	col := c.col(label)
+	if col == nil {
+		return ""
+	}
+	d := walls(col)
+	if len(d) == 0 {
+		switch {
+		case col.skipped:
+			return "not measured³"
+		case col.err != nil:
+			return "failed¹"
+		}
+		return "–"
+	}
+	s := fmt.Sprintf("**%s** (%s–%s)", ms(median(d)), ms(d[0]), ms(d[len(d)-1]))
+	if len(d) < c.runs {
+		s += fmt.Sprintf(" [%d runs]", len(d))
+	}
+	return s
+}
+
+func ratioString(c *cell, a, b string) string {
+	if r, ok := ratio(c, a, b); ok {
+		return fmt.Sprintf("%.3g", r)
+	}
+	return "–"
+}
+
+func (rep *report) markdown() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# Benchmarks\n\n")
+	w("Written by `make bench` (`go run ./cmd/internal/bench`); edit the program, not this file.\n\n")
+	w("Whole-process wall time of each credential helper as Docker runs it: fork and exec the helper with the action as its argument, the payload on stdin, wait for exit. ")
+	w("All helpers talk to the same private gnome-keyring (a fresh D-Bus session bus, unlocked login collection, temporary HOME); docker-credential-pass uses a throwaway GnuPG key without passphrase. ")
+	w("Each helper is filled with N entries through its own `store`; each cell then runs one untimed warm-up and up to %d timed runs, the helpers interleaved in rotating order (A B C, B C A, …) so drift hits all of them. ", rep.cfg.runs)
+	w("Times are **median** (min–max); ratios are the median of the per-run ratios of the two helpers in the same run. ")
+	w("`pat` is docker-credential-pat on its Secret Service backend, `pat (keyctl)` on the Linux kernel keyring.\n\n")
+
+	for _, u := range rep.unusable {
+		if strings.HasPrefix(u, colPat+":") {
+			w("> **docker-credential-pat was not functional in this run** (%s); its columns are empty and its targets not measured.\n\n", oneLine(u))
+		}
+	}
+	w("- Date: %s\n- Commit: %s\n", rep.date.Format("2006-01-02 15:04 UTC"), rep.commit)
+	for _, m := range rep.machine {
+		w("- %s\n", m)
+	}
+	for _, v := range rep.versions {
+		w("- %s\n", v)
+	}
+	w("- Load average (1, 5, 15 min) at start and end: %s\n", strings.Join(rep.load, " → "))
+	w("- Total time: %s (building: %s)\n\n", rep.elapsed.Round(time.Second), rep.buildTime.Round(time.Second))
+
+	w("## Targets (issue 6)\n\n| target | limit | measured | result |\n| --- | --- | --- | --- |\n")
+	for _, t := range rep.targets {
+		w("| %s | %s | %s | %s |\n", t.name, t.limit, t.measured, t.result)
+	}
+
+	w("\n## Protocol actions\n\n| operation | N | runs | pat | secretservice | pass | pat / secretservice | pass / secretservice |\n| --- | ---: | ---: | --- | --- | --- | ---: | ---: |\n")
+	for _, c := range rep.cells {
+		runs := fmt.Sprint(c.runs)
+		if c.reduced {
+			runs += "²"
+		}
+		w("| %s | %d | %s | %s | %s | %s | %s | %s |\n", c.op, c.n, runs,
+			stat(c, colPat), stat(c, colSS), stat(c, colPass), ratioString(c, colPat, colSS), ratioString(c, colPass, colSS))
+	}
+	w("\n`list + get all` is docker's GetAllCredentials (a classic `docker build`): one `list`, then one `get` per listed key; the time is the sum of the processes.\n")
+
+	w("\n## Process floor and the kernel keyring\n\n| N | runs | pat get (hit) | pat (keyctl) get (hit) | pat version | pat get / version | keyctl get / version |\n| ---: | ---: | --- | --- | --- | ---: | ---: |\n")
+	for _, c := range rep.cellsOf(opGetHit) {
+		w("| %d | %d | %s | %s | %s | %s | %s |\n", c.n, c.runs, stat(c, colPat), stat(c, colKeyctl), stat(c, colVersion),
+			ratioString(c, colPat, colVersion), ratioString(c, colKeyctl, colVersion))
+	}
+	for _, c := range rep.cellsOf(opGetMiss) {
+		if c.col(colKeyctl) != nil {
+			w("\nget (miss) on the kernel keyring at N=%d: %s.", c.n, stat(c, colKeyctl))
+		}
+	}
+	w("\n")
+
+	w("\n## Peak RSS\n\nFrom wait4's rusage (`ru_maxrss`: the helper or the largest of the children it waited for, e.g. gpg under pass).\n\n| helper | peak over all runs | median in get (hit) |\n| --- | ---: | ---: |\n")
+	for _, label := range []string{colPat, colKeyctl, colVersion, colSS, colPass} {
+		peak := rep.peakRSS(label)
+		if peak == 0 {
+			continue
+		}
+		var gets []int64
+		for _, c := range rep.cellsOf(opGetHit) {
+			for _, s := range c.col(label).samples {
+				if s != nil {
+					gets = append(gets, s.rss)
+				}
+			}
+		}
+		med := "–"
+		if len(gets) > 0 {
+			slices.Sort(gets)
+			med = fmt.Sprintf("%.1f MiB", float64(median(gets))/1024)
+		}
+		w("| %s | %.1f MiB | %s |\n", label, float64(peak)/1024, med)
+	}
+
+	w("\n## What the answers looked like\n\n| operation | N | helper | answer |\n| --- | ---: | --- | --- |\n")
+	for _, c := range rep.cells {
+		for _, col := range c.cols {
+			if col.check != "" {
+				w("| %s | %d | %s | %s |\n", c.op, c.n, col.label, col.check)
+			}
+		}
+	}
+
+	w("\n## Notes\n\n")
+	w("- ¹ failed: the helper stopped answering as expected; the first error of each failed cell:\n")
+	for _, c := range rep.cells {
+		for _, col := range c.cols {
+			if col.err != nil && !col.skipped {
+				w("  - %s N=%d, %s: %s\n", c.op, c.n, col.label, oneLine(col.err.Error()))
+			}
+		}
+	}
+	w("- ² fewer than %d runs: the cell used up its share of the time budget (%s for the whole run, each cell getting what is left divided by the cells left, at most %s) and stopped at the first run past it (at least %d runs; %d for `list + get all`, which has no warm-up run).\n",
+		rep.cfg.runs, rep.cfg.total, rep.cfg.budget, rep.cfg.minRuns, min(3, rep.cfg.minRuns))
+	w("- store (replace) stores a new token for an existing server URL (a rotated token); store (new key) adds `new-<N>-<run>.example.com`, which erase then removes, so N stays put.\n")
+	for _, n := range rep.notes {
+		w("- %s\n", oneLine(n))
+	}
+	if len(rep.unusable) > 0 {
+		w("- ³ not measured: the helper could not be built, set up or filled:\n")
+		for _, u := range rep.unusable {
+			w("  - %s\n", oneLine(u))
+		}
+	}
+	w("- Filling (untimed for the table, two processes at a time):")
+	for _, f := range rep.fill {
+		w(" %s %d→%d in %s;", f.helper, f.from, f.to, f.took.Round(100*time.Millisecond))
+	}
+	w("\n")
+	return b.String()
+}
+
+func (rep *report) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "bench: %s, %s, %d cores, in %s\n", rep.commit, cpuModel(), runtime.NumCPU(), rep.elapsed.Round(time.Second))
+	for _, c := range rep.cellsOf(opGetHit) {
+		fmt.Fprintf(&b, "  get (hit) N=%-5d pat %s  secretservice %s  pass %s  keyctl %s  version %s\n", c.n,
+			med(c, colPat), med(c, colSS), med(c, colPass), med(c, colKeyctl), med(c, colVersion))
+	}
+	for _, c := range rep.cellsOf(opList) {
+		fmt.Fprintf(&b, "  list      N=%-5d pat %s  secretservice %s  pass %s\n", c.n, med(c, colPat), med(c, colSS), med(c, colPass))
+	}
+	for _, t := range rep.targets {
+		res := t.result
+		if len(res) > 60 {
+			res = res[:57] + "..."
+		}
+		fmt.Fprintf(&b, "  target %-62s %s\n", t.name+" ("+t.limit+"):", res)
+	}
+	return b.String()
+}
+
+func med(c *cell, label string) string {
+	col := c.col(label)
+	if col == nil {
+		return "-"
+	}
+	if d := walls(col); len(d) > 0 {
+		return ms(median(d))
+	}
+	return "failed"
+}
+
+// ---- machine facts ----
+
+func cpuModel() string {
+	sc := bufio.NewScanner(strings.NewReader(readFile("/proc/cpuinfo")))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+func loadAvg() string {
+	f := strings.Fields(readFile("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func osName() string {
+	for _, l := range strings.Split(readFile("/etc/os-release"), "\n") {
+		if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return runtime.GOOS
+}
+
+func commitID(ctx context.Context) string {
+	id := strings.TrimSpace(output(ctx, "git", "rev-parse", "--short=12", "HEAD"))
+	if id == "" {
+		return "unknown"
+	}
+	for _, l := range strings.Split(output(ctx, "git", "status", "--porcelain", "--untracked-files=no"), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasSuffix(l, "BENCHMARKS.md") {
+			return id + " (with uncommitted changes)"
+		}
+	}
+	return id
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+func output(ctx context.Context, name string, args ...string) string {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	return string(out)
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return l
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
