@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
@@ -351,9 +352,42 @@ func lockState(dir string) (unlock func(), err error) {
 	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
 		f.Close()
 	}
-	unlock, err = lockedfile.MutexAt(path).Lock()
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+	type result struct {
+		unlock func()
+		err    error
 	}
-	return unlock, nil
+	got := make(chan result, 1)
+	go func() {
+		u, err := lockedfile.MutexAt(path).Lock()
+		got <- result{u, err}
+	}()
+	timer := time.NewTimer(lockWait)
+	defer timer.Stop()
+	select {
+	case r := <-got:
+		if r.err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, r.err)
+		}
+		return r.unlock, nil
+	case <-timer.C:
+		// The goroutine may still get the lock; the process ends soon and
+		// the kernel releases it then.
+		return nil, &LockError{Path: path}
+	}
+}
+
+// lockWait bounds the wait for another process's hold on the index: each
+// holder's keychain calls are bounded, so only a stopped process holds
+// it longer.
+var lockWait = 15 * time.Second
+
+// LockError means another process held the index lock too long.
+type LockError struct{ Path string }
+
+func (e *LockError) Error() string {
+	return "another docker-credential-pat process has held " + e.Path + " for more than " + lockWait.String()
+}
+
+func (e *LockError) Hint() string {
+	return "find it with: fuser -v " + e.Path
 }

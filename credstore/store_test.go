@@ -512,3 +512,30 @@ func BenchmarkStore1000(b *testing.B) {
 		}
 	}
 }
+
+// A process that holds the lock and stops (SIGSTOP) does not hang the
+// others: they give up after lockWait with a line naming the lock.
+func TestLockWaitIsBounded(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	unlock, err := lockState(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	old := lockWait
+	lockWait = 200 * time.Millisecond
+	defer func() { lockWait = old }()
+	err = f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "bob", Secret: tok2})
+	var le *LockError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), indexLockFile) || HintOf(err) == "" {
+		t.Fatalf("store while the lock is held = %v", err)
+	}
+	// get still serves the token; only the use count is lost, with a warning.
+	if _, s, err := f.s.Get("ghcr.io"); err != nil || s != tok1 {
+		t.Fatalf("get while the lock is held = %v", err)
+	}
+	if len(f.warns) == 0 || !strings.Contains(f.warns[len(f.warns)-1].Message, "could not record the use") {
+		t.Errorf("warnings = %v", f.warns)
+	}
+}
