@@ -415,3 +415,45 @@ func BenchmarkLockCheck(b *testing.B) {
 		}
 	}
 }
+
+// Chunking at Windows' 2,560-byte limit on the real Secret Service: a
+// 64 KiB token round-trips through 26 chunks and a manifest, a smaller
+// replacement sweeps the old chunks, and delete leaves nothing.
+func TestSecretServiceChunked(t *testing.T) {
+	useSecretService(t)
+	b := WithTimeout(Chunked(NewOS(), 2560), 10*time.Second)
+	ctx := context.Background()
+	key := "chunked.example"
+	big := randomBytes(t, 64*1024)
+	if err := b.Set(ctx, key, big); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Get(ctx, key)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("64 KiB through Chunked on the Secret Service: %v", err)
+	}
+	if n := serviceItems(t); n != 1+(64*1024+2559)/2560 {
+		t.Errorf("%d items for a 64 KiB value, want the manifest and %d chunks", n, (64*1024+2559)/2560)
+	}
+	small := []byte(testToken(t))
+	if err := b.Set(ctx, key, small); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Get(ctx, key); err != nil || !bytes.Equal(got, small) {
+		t.Fatalf("replacement: %v", err)
+	}
+	if n := serviceItems(t); n != 1 {
+		t.Errorf("%d items after replacing with a small value, want 1 (stale chunks swept)", n)
+	}
+	if err := b.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if n := serviceItems(t); n != 0 {
+		t.Errorf("%d items left after delete", n)
+	}
+}
+
+// serviceItems counts every item of our service, chunks included.
+func serviceItems(t *testing.T) int {
+	return strings.Count("\n"+secretTool(t, "search", "--all", "service", Service), "\n[/")
+}
