@@ -114,7 +114,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "--help", "-h", "help":
 		if len(args) > 1 {
 			if c := commands[args[1]]; c != nil {
-				fmt.Fprint(stdout, c.help)
+				fmt.Fprint(stdout, alignFlags(c.help))
 				return 0
 			}
 		}

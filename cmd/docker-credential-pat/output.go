@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -48,7 +49,7 @@ func (a *app) parse(fs *pflag.FlagSet, args []string, help string) (code int, ok
 		return 0, true
 	}
 	if errors.Is(err, pflag.ErrHelp) {
-		fmt.Fprint(a.stdout, help)
+		fmt.Fprint(a.stdout, alignFlags(help))
 		return 0, false
 	}
 	return a.usage(fs.Name(), flagError(err)), false
@@ -264,3 +265,42 @@ func (a *app) notFound(registry string) int {
 func (a *app) storeErr(err error) int {
 	return a.fail(err, credstore.HintOf(err))
 }
+
+// alignFlags lines up the descriptions of every flag line in help
+// ("  -x, --name VALUE   what it does", and the indented lines that carry
+// a description on): a command's own flags and the common ones are written
+// apart and must read as one column.
+func alignFlags(help string) string {
+	lines := strings.Split(help, "\n")
+	type flagLine struct{ spec, desc string }
+	parsed := map[int]flagLine{}
+	width := 0
+	for i, l := range lines {
+		m := flagSpec.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		spec := m[1]
+		if !strings.HasPrefix(spec, "-") || strings.HasPrefix(spec, "--") {
+			spec = "    " + spec // long-only flags line up after "-x, "
+		}
+		parsed[i] = flagLine{spec, m[2]}
+		width = max(width, len(spec))
+	}
+	for i := range lines {
+		if f, ok := parsed[i]; ok {
+			lines[i] = "  " + f.spec + strings.Repeat(" ", width-len(f.spec)+3) + f.desc
+			// Continuation lines of the description line up under it.
+			for j := i + 1; j < len(lines); j++ {
+				if _, isFlag := parsed[j]; isFlag || !strings.HasPrefix(lines[j], "        ") {
+					break
+				}
+				lines[j] = strings.Repeat(" ", width+5) + strings.TrimSpace(lines[j])
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// flagSpec matches a flag line: the flag, its value name, the description.
+var flagSpec = regexp.MustCompile(`^ +((?:-[a-zA-Z], )?--[a-z-]+(?: [A-Z][A-Z|]*)?) +(\S.*)$`)

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// Every command has help with examples, and its flag descriptions start
+// in one column.
+func TestHelpOfEveryCommand(t *testing.T) {
+	if len(commands) < 9 {
+		t.Fatalf("only %d commands registered", len(commands))
+	}
+	for name := range commands {
+		for _, args := range [][]string{{name, "--help"}, {"help", name}} {
+			var out, errb bytes.Buffer
+			if code := run(args, strings.NewReader(""), &out, &errb); code != 0 {
+				t.Errorf("%v: exit %d: %s", args, code, errb.String())
+				continue
+			}
+			help := out.String()
+			if !strings.Contains(help, "Usage: docker-credential-pat "+name) || !strings.Contains(help, "Examples:") {
+				t.Errorf("%v: no usage line or examples:\n%s", args, help)
+			}
+			col := -1
+			for _, l := range strings.Split(help, "\n") {
+				m := flagSpec.FindStringSubmatchIndex(l)
+				if m == nil {
+					continue
+				}
+				if col == -1 {
+					col = m[4]
+				} else if m[4] != col {
+					t.Errorf("%v: flag description at column %d, others at %d: %q", args, m[4], col, l)
+				}
+			}
+		}
+	}
+	var out bytes.Buffer
+	run([]string{"--help"}, strings.NewReader(""), &out, &out)
+	for name := range commands {
+		if !strings.Contains(out.String(), "\n  "+name+" ") {
+			t.Errorf("--help does not list %s", name)
+		}
+	}
+}
