@@ -102,7 +102,8 @@ func splitServerURL(s string) (host, path string, err error) {
 		}
 	}
 	rest := s
-	if i := strings.Index(rest, "://"); i >= 0 {
+	// A scheme stands before the first slash; "://" later is path.
+	if i := strings.Index(rest, "://"); i >= 0 && !strings.Contains(rest[:i], "/") {
 		switch strings.ToLower(rest[:i]) {
 		case "http", "https":
 		default:
