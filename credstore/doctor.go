@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
@@ -549,13 +550,17 @@ func entryFromItem(key, backend string, item []byte, now time.Time) (*Entry, err
 }
 
 // jsonStrings matches the JSON strings of a text, for keys to look up.
-var jsonStrings = regexp.MustCompile(`"((?:[^"\\\x00-\x1f]|\\.){1,1000})"`)
+// Regexps used by doctor and probe compile on first use, not at start-up:
+// every get would pay for them (this one, with {1,1000}, costs ~20 ms).
+var jsonStrings = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`"((?:[^"\\\x00-\x1f]|\\.){1,1000})"`)
+})
 
 // keysInText returns the canonical registry keys named in a damaged index.
 func keysInText(data []byte) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, m := range jsonStrings.FindAll(data, -1) {
+	for _, m := range jsonStrings().FindAll(data, -1) {
 		var s string
 		if json.Unmarshal(m, &s) != nil {
 			continue
@@ -576,12 +581,14 @@ func keysInText(data []byte) []string {
 	return out
 }
 
-var backendField = regexp.MustCompile(`"backend"\s*:\s*"([a-z]{1,32})"`)
+var backendField = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`"backend"\s*:\s*"([a-z]{1,32})"`)
+})
 
 // backendsInText returns the backend names a damaged index mentions.
 func backendsInText(data []byte) []string {
 	var out []string
-	for _, m := range backendField.FindAllSubmatch(data, -1) {
+	for _, m := range backendField().FindAllSubmatch(data, -1) {
 		if n := string(m[1]); !slices.Contains(out, n) {
 			out = append(out, n)
 		}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // ProbeResult is what a registry said about a credential and a repository.
@@ -51,7 +52,9 @@ var probeActions = []string{"pull", "push", "delete"}
 const maxProbeBody = 1 << 20
 
 // repositoryName is distribution's repository name grammar.
-var repositoryName = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+var repositoryName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+})
 
 // probeError is a probe failure that knows its fix.
 type probeError struct {
@@ -95,7 +98,7 @@ func Probe(ctx context.Context, client *http.Client, registry, username string, 
 			res.Repository = "library/" + repository
 		}
 	}
-	if !repositoryName.MatchString(res.Repository) || len(res.Repository) > 255 {
+	if !repositoryName().MatchString(res.Repository) || len(res.Repository) > 255 {
 		return res, fmt.Errorf("invalid repository name %q: lower-case letters, digits and . _ - / separators", repository)
 	}
 	if client == nil {
