@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
@@ -309,6 +310,9 @@ func scanListEntry(raw []byte) (serverURL, username string, ok bool) {
 	user, rest, ok := bytes.Cut(rest, []byte(`",`))
 	if !ok || bytes.IndexByte(user, '"') >= 0 || bytes.IndexByte(user, '\\') >= 0 || bytes.Contains(rest, []byte(`"state":`)) {
 		return "", "", false
+	}
+	if !utf8.Valid(url) || !utf8.Valid(user) {
+		return "", "", false // encoding/json would replace the bad bytes
 	}
 	return string(url), string(user), true
 }

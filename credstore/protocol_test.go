@@ -124,7 +124,10 @@ func FuzzServe(f *testing.F) {
 		if strings.Contains(msg, "\n") {
 			t.Fatalf("multi-line error %q", msg)
 		}
-		if len(in) >= 12 && strings.Contains(msg, in) {
+		// The input may not appear in the error, unless the error's own
+		// fixed words hold it (an input of `{"ServerURL"`, say).
+		fixed := ErrBadJSON.Error() + ErrUnknownAction.Error() + ErrBadUsername.Error() + ErrInputTooLarge.Error()
+		if len(in) >= 12 && strings.Contains(msg, in) && !strings.Contains(fixed, in) {
 			t.Fatalf("error %q echoes the input", msg)
 		}
 	})
