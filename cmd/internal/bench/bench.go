@@ -45,6 +45,7 @@ type runner struct {
 	version *helper    // docker-credential-pat for the floor
 	rep     *report
 
+	rssFile   string        // where GNU time writes a peak RSS
 	deadline  time.Time     // when the whole run should be done
 	cellsLeft int           // cells not measured yet
 	perEntry  time.Duration // last fill's wall time per entry, all helpers together
@@ -66,7 +67,8 @@ func (r *runner) cellBudget() time.Duration {
 func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	start := time.Now()
 	rep := newReport(ctx, cfg)
-	r := &runner{cfg: cfg, rep: rep, deadline: start.Add(cfg.total)}
+	r := &runner{cfg: cfg, rep: rep, deadline: start.Add(cfg.total), perEntry: 100 * time.Millisecond,
+		rssFile: filepath.Join(tmp, "rss")}
 	for _, n := range cfg.sizes {
 		r.cellsLeft += 6
 		if n == cfg.getAllN {
@@ -173,7 +175,7 @@ func (r *runner) choosePayloads(ctx context.Context) {
 func (r *runner) populate(ctx context.Context, n int) {
 	t0 := time.Now()
 	defer func() {
-		if n > r.filled {
+		if n-r.filled >= 10 { // one entry says more about start-up than about filling
 			r.perEntry = time.Since(t0) / time.Duration(n-r.filled)
 		}
 		r.filled = n
