@@ -29,6 +29,15 @@ test: vet
 unit:
 	$(GO) test -count=1 -short ./...
 
+# Each fuzz target for a short while, starting from its corpus in testdata/fuzz.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := FuzzCanonical FuzzServe FuzzReadIndex FuzzClassify
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+	  echo "== $$f"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./credstore || exit 1; \
+	done
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	$(GO) vet ./...

@@ -58,6 +58,8 @@ type DockerConfig struct {
 type ConfigError struct {
 	Path string
 	Err  error
+
+	content bool // the file's content is wrong, not reading or writing it
 }
 
 func (e *ConfigError) Error() string { return fmt.Sprintf("docker config %s: %v", e.Path, e.Err) }
@@ -65,8 +67,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Hint tells the user how to see what is wrong.
 func (e *ConfigError) Hint() string {
-	var se *json.SyntaxError
-	if errors.As(e.Err, &se) || errors.Is(e.Err, errConfigNotObject) {
+	if e.content {
 		return "python3 -m json.tool " + e.Path
 	}
 	return ""
@@ -81,6 +82,9 @@ var errConfigNotObject = errors.New("not a JSON object")
 func LoadDockerConfig(dir string) (*DockerConfig, error) {
 	c := &DockerConfig{path: filepath.Join(dir, DockerConfigFile), mode: 0o600, top: newRawObject(), now: time.Now}
 	fail := func(err error) (*DockerConfig, error) { return nil, &ConfigError{Path: c.path, Err: err} }
+	bad := func(err error) (*DockerConfig, error) {
+		return nil, &ConfigError{Path: c.path, Err: err, content: true}
+	}
 	f, err := os.Open(c.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
@@ -109,27 +113,27 @@ func LoadDockerConfig(dir string) (*DockerConfig, error) {
 		return c, nil
 	}
 	if c.top, err = parseRawObject(data); err != nil {
-		return fail(err)
+		return bad(err)
 	}
 	if raw, ok := c.top.get("auths"); ok && !isJSONNull(raw) {
 		if c.auths, err = parseRawObject(raw); err != nil {
-			return fail(fmt.Errorf("auths: %w", err))
+			return bad(fmt.Errorf("auths: %w", err))
 		}
 		for _, k := range c.auths.keys {
 			if v := c.auths.vals[k]; !isJSONNull(v) {
 				if _, err := parseRawObject(v); err != nil {
-					return fail(fmt.Errorf("auths[%q]: %w", k, err))
+					return bad(fmt.Errorf("auths[%q]: %w", k, err))
 				}
 			}
 		}
 	}
 	if _, err := c.credHelpers(); err != nil {
-		return fail(fmt.Errorf("credHelpers: %w", err))
+		return bad(fmt.Errorf("credHelpers: %w", err))
 	}
 	if raw, ok := c.top.get("credsStore"); ok && !isJSONNull(raw) {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return fail(errors.New("credsStore: not a string"))
+			return bad(errors.New("credsStore: not a string"))
 		}
 	}
 	return c, nil

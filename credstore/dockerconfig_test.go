@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -471,4 +472,38 @@ func TestConfigKeysAreNotHTMLEscaped(t *testing.T) {
 			t.Errorf("%s missing from\n%s", want, got)
 		}
 	}
+}
+
+func TestMalformedConfigHint(t *testing.T) {
+	dir := t.TempDir()
+	writeConfig(t, dir, []byte(`{"auths": {`), 0o600)
+	_, err := LoadDockerConfig(dir)
+	if h := HintOf(err); h != "python3 -m json.tool "+filepath.Join(dir, DockerConfigFile) {
+		t.Fatalf("hint %q for %v", h, err)
+	}
+}
+
+// FuzzRawObjectRoundTrip: whatever encoding/json reads as an object, a
+// rewrite keeps: the same keys with the same values.
+func FuzzRawObjectRoundTrip(f *testing.F) {
+	f.Add([]byte(`{"a": 1, "b": {"c": [1.50, "x\u003c"]}, "a": 2}`))
+	f.Add([]byte(`{"auths": {"x": {"auth": "eDp5"}}, "psFormat": "\t{{.ID}}"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want map[string]any
+		if json.Unmarshal(data, &want) != nil || want == nil {
+			return
+		}
+		o, err := parseRawObject(data)
+		if err != nil {
+			t.Fatalf("encoding/json reads %q, parseRawObject fails: %v", data, err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(o.encode(), &got); err != nil {
+			t.Fatalf("rewrite of %q is not JSON: %v", data, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("rewrite of %q reads %v, want %v", data, got, want)
+		}
+	})
 }

@@ -122,7 +122,7 @@ func parseIndexLines(path string, data []byte) (*index, bool) {
 func splitMember(line []byte) (string, json.RawMessage, bool) {
 	line = bytes.TrimSuffix(line, []byte(","))
 	i := bytes.Index(line, []byte(`": `))
-	if len(line) < 2 || line[0] != '"' || i < 0 {
+	if len(line) < 2 || line[0] != '"' || i < 1 {
 		return "", nil, false
 	}
 	quoted := line[:i+1]
@@ -327,43 +327,4 @@ func lockState(dir string) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return unlock, nil
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory and
-// renames it over path, so readers see the old or the new file, never half.
-func writeFileAtomic(path string, data []byte, perm os.FileMode, durable bool) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if durable {
-		if err = f.Sync(); err != nil {
-			return err
-		}
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if durable {
-		if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-			_ = d.Sync()
-			d.Close()
-		}
-	}
-	return nil
 }

@@ -375,7 +375,7 @@ func revokeAt(e *Entry) (url, how string) {
 	}
 	provider := e.Provider
 	if provider == "" || provider == "unknown" {
-		provider = providerOfHost(host)
+		provider = providerForHost(host)
 	}
 	switch provider {
 	case "dockerhub":
@@ -402,35 +402,24 @@ func revokeAt(e *Entry) (url, how string) {
 		return "https://" + host + "/ui/user_profile", "identity tokens; admins: Administration > User Management > Access Tokens"
 	case "digitalocean":
 		return "https://cloud.digitalocean.com/account/api/tokens", ""
+	case "docker":
+		return "", "docker logout revokes docker's own sign-in tokens"
+	case "ibm":
+		return "https://cloud.ibm.com/iam/apikeys", ""
+	case "nvidia":
+		return "https://org.ngc.nvidia.com/setup/api-keys", ""
+	case "heroku":
+		return "https://dashboard.heroku.com/account", "the API key section"
+	case "flyio":
+		return "", "revoke it with: fly tokens list, then fly tokens revoke ID"
+	case "scaleway":
+		return "https://console.scaleway.com/iam/api-keys", ""
+	case "redhat":
+		return "https://access.redhat.com/terms-based-registry/", "the registry service account"
+	case "azure-entra":
+		return "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade", "the application's Certificates & secrets"
 	}
 	return "", ""
-}
-
-// providerOfHost guesses the provider from a registry host, for entries the
-// classifier could not place.
-func providerOfHost(host string) string {
-	host, _, _ = strings.Cut(host, ":")
-	switch {
-	case host == "index.docker.io":
-		return "dockerhub"
-	case host == "ghcr.io" || host == "docker.pkg.github.com":
-		return "github"
-	case host == "gitlab.com" || host == "registry.gitlab.com":
-		return "gitlab"
-	case host == "quay.io":
-		return "quay"
-	case strings.HasSuffix(host, ".amazonaws.com") && strings.Contains(host, ".ecr."), host == "public.ecr.aws":
-		return "aws-ecr"
-	case strings.HasSuffix(host, ".azurecr.io"):
-		return "azure-acr"
-	case host == "gcr.io" || strings.HasSuffix(host, ".gcr.io") || strings.HasSuffix(host, "-docker.pkg.dev"):
-		return "google"
-	case strings.HasSuffix(host, ".jfrog.io"):
-		return "jfrog"
-	case host == "registry.digitalocean.com":
-		return "digitalocean"
-	}
-	return ""
 }
 
 // CheckUsername refuses a username the protocol's store would refuse.

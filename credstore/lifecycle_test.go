@@ -350,6 +350,9 @@ func TestRevoke(t *testing.T) {
 		{Entry{ServerURL: "registry.digitalocean.com"}, "https://cloud.digitalocean.com/account/api/tokens", ""},
 		{Entry{ServerURL: "registry.example.com:5000", Provider: "unknown"}, "", "revoke it in registry.example.com:5000's settings"},
 		{Entry{Key: "ghcr.io"}, "https://github.com/settings/tokens", ""},
+		{Entry{ServerURL: HubAccessTokenKey, Provider: "docker"}, "", "docker logout"},
+		{Entry{ServerURL: "registry.fly.io", Provider: "unknown"}, "", "fly tokens revoke"},
+		{Entry{ServerURL: "ghcr.io", Provider: "dockerhub"}, "https://app.docker.com/settings/personal-access-tokens", ""}, // the token says, not the host
 	}
 	for _, c := range cases {
 		if got := RevokeURL(&c.e); got != c.url {

@@ -83,18 +83,26 @@ func (p *Policy) index() error {
 	return nil
 }
 
-// allows returns the allowance for a canonical host.
+// allows returns the allowance for a canonical host. A Policy built in
+// code rather than by LoadPolicy is matched entry by entry, without
+// mutating it.
 func (p *Policy) allows(host string) (OpaqueTokenRegistry, bool) {
 	if p == nil {
 		return OpaqueTokenRegistry{}, false
 	}
-	if p.byHost == nil && len(p.OpaqueTokenRegistries) > 0 {
-		if p.index() != nil {
-			return OpaqueTokenRegistry{}, false
+	if p.byHost != nil {
+		r, ok := p.byHost[host]
+		return r, ok
+	}
+	for _, r := range p.OpaqueTokenRegistries {
+		if h, err := Host(r.Registry); err == nil && h == host && h != "index.docker.io" {
+			if r.Provider == "" {
+				r.Provider = "unknown"
+			}
+			return r, true
 		}
 	}
-	r, ok := p.byHost[host]
-	return r, ok
+	return OpaqueTokenRegistry{}, false
 }
 
 // RefusalError says why a secret may not be stored. Message is one line;
@@ -234,7 +242,9 @@ func createHint(host, provider string) string {
 	case "github":
 		return "create a personal access token (classic) with read:packages (and write:packages to push): https://github.com/settings/tokens"
 	case "gitlab":
-		return "create a personal access token with read_registry (and write_registry to push): https://" + hostName(host) + "/-/user_settings/personal_access_tokens"
+		// The registry is usually registry.<gitlab host> or <gitlab host>:5050.
+		web := strings.TrimPrefix(hostName(host), "registry.")
+		return "create a personal access token with read_registry (and write_registry to push): https://" + web + "/-/user_settings/personal_access_tokens"
 	case "aws-ecr":
 		return "get a token with: aws ecr get-login-password --region REGION, and log in as AWS"
 	case "google":

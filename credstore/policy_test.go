@@ -89,6 +89,14 @@ func TestCheckPolicyAllowance(t *testing.T) {
 	if _, _, err := p.Check("harbor.example.com", "ci", NewSecret(bad), now); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("mangled token on an allowed registry: %v", err)
 	}
+	// A Policy built in code works too, but never for Docker Hub.
+	lit := &Policy{OpaqueTokenRegistries: []OpaqueTokenRegistry{{Registry: "https://nexus.example.com/"}, {Registry: "docker.io"}}}
+	if c, _, err := lit.Check("nexus.example.com", "ci", NewSecret(opaque), now); err != nil || c.Provider != "unknown" {
+		t.Errorf("literal policy: %v %+v", err, c)
+	}
+	if _, _, err := lit.Check(hub, "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
+		t.Errorf("literal policy allowed Docker Hub: %v", err)
+	}
 	// A nil policy allows nothing.
 	var none *Policy
 	if _, _, err := none.Check("harbor.example.com", "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
@@ -172,6 +180,11 @@ func TestCheckHints(t *testing.T) {
 	if !errors.Is(err, ErrInvalidToken) || !strings.Contains(hints, "docker login -u 'robot$ci' --password-stdin harbor.example.com") ||
 		!strings.Contains(hints, "single quotes") || !strings.Contains(hints, "Harbor") {
 		t.Errorf("robot$ refusal: %v\n%s", err, hints)
+	}
+	// GitLab: tokens are created on the web host, not the registry host.
+	_, _, err = p.Check("registry.gitlab.com", "alice", NewSecret("Tr0ub4dor&3"), now)
+	if hints := strings.Join(refusal(t, err).Hints, "\n"); !strings.Contains(hints, "https://gitlab.com/-/user_settings/personal_access_tokens") {
+		t.Errorf("gitlab hints: %s", hints)
 	}
 	// A username with a control byte is never echoed.
 	_, _, err = p.Check(hub, "al\x1b[31mice", NewSecret("hunter2"), now)

@@ -16,7 +16,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
-	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychainmem"
 )
 
 // clock is an injected, settable clock.
@@ -35,7 +35,7 @@ func (c *clock) add(d time.Duration) {
 type fixture struct {
 	t     *testing.T
 	dir   string
-	kc    *keychaintest.Memory
+	kc    *keychainmem.Memory
 	clock *clock
 	warns []Warning
 	s     *Store
@@ -43,7 +43,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "state"), kc: keychaintest.NewMemory(),
+	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "state"), kc: keychainmem.NewMemory(),
 		clock: &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}}
 	f.s = f.store(Caller{PID: 4242, Name: "docker"})
 	return f
@@ -443,7 +443,7 @@ func TestStoreAppliesThePolicy(t *testing.T) {
 
 func benchStore(b *testing.B, n int) *fixture {
 	t := &testing.T{}
-	f := &fixture{t: t, dir: filepath.Join(b.TempDir(), "state"), kc: keychaintest.NewMemory(),
+	f := &fixture{t: t, dir: filepath.Join(b.TempDir(), "state"), kc: keychainmem.NewMemory(),
 		clock: &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}}
 	f.s = f.store(Caller{PID: 4242, Name: "docker"})
 	x := &index{path: f.s.IndexPath(), top: map[string]json.RawMessage{}, entries: map[string]*indexEntry{}}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
-	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychainmem"
 )
 
 // winMax is Windows' credential blob limit, the smallest cap we chunk for.
@@ -37,14 +37,14 @@ func same(t testing.TB, what string, got, want []byte) {
 	}
 }
 
-func newChunked(maxItem int) (*keychaintest.Memory, keychain.Backend) {
-	m := keychaintest.NewMemory()
+func newChunked(maxItem int) (*keychainmem.Memory, keychain.Backend) {
+	m := keychainmem.NewMemory()
 	m.MaxItem = maxItem
 	return m, keychain.Chunked(m, maxItem)
 }
 
 // chunkKeys returns the stored keys that are chunks or pending records.
-func chunkKeys(m *keychaintest.Memory) []string {
+func chunkKeys(m *keychainmem.Memory) []string {
 	var out []string
 	for _, k := range m.Keys() {
 		if strings.Contains(k, " #chunk/") {
@@ -115,40 +115,40 @@ func TestChunkedPlainValuesThatLookLikeManifests(t *testing.T) {
 
 func TestChunkedDetectsCorruption(t *testing.T) {
 	ctx := context.Background()
-	for name, damage := range map[string]func(m *keychaintest.Memory, chunks []string){
-		"chunk changed": func(m *keychaintest.Memory, chunks []string) {
+	for name, damage := range map[string]func(m *keychainmem.Memory, chunks []string){
+		"chunk changed": func(m *keychainmem.Memory, chunks []string) {
 			v, _ := m.Raw(chunks[1])
 			v[7] ^= 1
 			m.Put(chunks[1], v)
 		},
-		"chunk truncated": func(m *keychaintest.Memory, chunks []string) {
+		"chunk truncated": func(m *keychainmem.Memory, chunks []string) {
 			v, _ := m.Raw(chunks[len(chunks)-1])
 			m.Put(chunks[len(chunks)-1], v[:len(v)-1])
 		},
-		"chunk longer": func(m *keychaintest.Memory, chunks []string) {
+		"chunk longer": func(m *keychainmem.Memory, chunks []string) {
 			v, _ := m.Raw(chunks[0])
 			m.Put(chunks[0], append(v, 'x'))
 		},
-		"chunk missing": func(m *keychaintest.Memory, chunks []string) {
+		"chunk missing": func(m *keychainmem.Memory, chunks []string) {
 			m.Delete(context.Background(), chunks[2])
 		},
-		"chunks swapped": func(m *keychaintest.Memory, chunks []string) {
+		"chunks swapped": func(m *keychainmem.Memory, chunks []string) {
 			a, _ := m.Raw(chunks[0])
 			b, _ := m.Raw(chunks[1])
 			m.Put(chunks[0], b)
 			m.Put(chunks[1], a)
 		},
-		"manifest damaged": func(m *keychaintest.Memory, _ []string) {
+		"manifest damaged": func(m *keychainmem.Memory, _ []string) {
 			v, _ := m.Raw(key)
 			m.Put(key, v[:len(v)-3])
 		},
-		"manifest count too high": func(m *keychaintest.Memory, _ []string) {
+		"manifest count too high": func(m *keychainmem.Memory, _ []string) {
 			v, _ := m.Raw(key)
 			f := strings.Fields(string(v))
 			f[3] = "99999"
 			m.Put(key, []byte(strings.Join(f, " ")))
 		},
-		"unknown format": func(m *keychaintest.Memory, _ []string) {
+		"unknown format": func(m *keychainmem.Memory, _ []string) {
 			m.Put(key, []byte("#dcp-keychain:chunks v9 whatever"))
 		},
 	} {
@@ -203,7 +203,7 @@ func TestChunkedRefusesBadKeysAndHugeData(t *testing.T) {
 			t.Errorf("Chunked with a tiny maxItem did not panic")
 		}
 	}()
-	keychain.Chunked(keychaintest.NewMemory(), 10)
+	keychain.Chunked(keychainmem.NewMemory(), 10)
 }
 
 // value is one state of the key in the crash test; nil data: no value.

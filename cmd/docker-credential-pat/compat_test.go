@@ -9,6 +9,8 @@ import (
 
 	"github.com/docker/docker-credential-helpers/client"
 	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // helperProgram returns docker's way of running the helper (the code the
@@ -109,4 +111,46 @@ func dockerHubPAT(t *testing.T) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return "dckr_pat_" + string(b)
+}
+
+// A 64 KiB token round-trips through the protocol on every backend here.
+func testBigToken(t *testing.T, env map[string]string) {
+	p := helperProgram(t, env)
+	host := randomHost(t)
+	big := strings.Repeat("0123456789abcdef", 64*1024/16)
+	if err := client.Store(p, &credentials.Credentials{ServerURL: host, Username: "<token>", Secret: big}); err != nil {
+		t.Fatalf("store of 64 KiB: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Erase(p, host) })
+	got, err := client.Get(p, host)
+	if err != nil || got.Secret != big {
+		t.Fatalf("64 KiB did not round-trip: %v", err)
+	}
+}
+
+func TestBigTokenKeyctl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uses the kernel keyring")
+	}
+	testBigToken(t, map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "keyctl"})
+}
+
+func TestBigTokenSecretService(t *testing.T) {
+	ss := keychaintest.Start(t, testing.Short())
+	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "secretservice"}
+	for _, kv := range ss.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	testBigToken(t, env)
+}
+
+func TestClientCompatSecretService(t *testing.T) {
+	ss := keychaintest.Start(t, testing.Short())
+	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "secretservice"}
+	for _, kv := range ss.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	testClientCompat(t, env)
 }

@@ -49,7 +49,7 @@ func setupScript(env *testscript.Env) error {
 	}
 	env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 	env.Setenv("DOCKER_CREDENTIAL_PAT_STATE_DIR", filepath.Join(env.WorkDir, "state"))
-	env.Setenv("DOCKER_CREDENTIAL_PAT_BACKEND", "keyctl")
+	env.Setenv("DOCKER_CREDENTIAL_PAT_BACKEND", "secretservice")
 	env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
 	return nil
 }

@@ -142,18 +142,24 @@ func startBus(dir, serviceDir string) (*SecretService, error) {
 	cmd.Env = s.daemonEnv("")
 	cmd.Dir = abs
 	cmd.SysProcAttr = sysProcAttr()
-	stdout, err := cmd.StdoutPipe()
+	// Our own pipe, not StdoutPipe: Wait (which runs as soon as the daemon
+	// starts) must not close it under the reader.
+	stdout, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	cmd.Stdout = w
 	d, err := s.start("dbus-daemon", cmd)
+	w.Close()
 	if err != nil {
+		stdout.Close()
 		return nil, err
 	}
 	s.bus = d
 
 	lines := make(chan string, 1)
 	go func() {
+		defer stdout.Close()
 		sc := bufio.NewScanner(stdout)
 		if sc.Scan() {
 			lines <- sc.Text()
@@ -273,7 +279,7 @@ func (s *SecretService) daemonEnv(addr string) []string {
 func (s *SecretService) start(name string, cmd *exec.Cmd) (*daemon, error) {
 	d := &daemon{name: name, cmd: cmd, done: make(chan struct{}), out: &tail{max: 4096}}
 	cmd.Stderr = d.out
-	if cmd.Stdout == nil { // StdoutPipe sets it; otherwise keep stdout too
+	if cmd.Stdout == nil { // keep stdout too, unless the caller reads it
 		cmd.Stdout = d.out
 	}
 	if err := cmd.Start(); err != nil {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package keychaintest
 
 import (
@@ -114,5 +116,59 @@ func TestStartBusWithoutKeyring(t *testing.T) {
 	_, err = s.Locked()
 	if err == nil || !strings.Contains(err.Error(), "org.freedesktop.secrets") {
 		t.Fatalf("Locked on a bus without a keyring: %v, want a name-not-provided error", err)
+	}
+}
+
+// fakeTB records what Require asks of a test; Skip and Fatal end the
+// calling goroutine's work the way testing does, by panicking here.
+type fakeTB struct {
+	skipped, failed string
+}
+
+type stop struct{}
+
+func (f *fakeTB) Helper()                         {}
+func (f *fakeTB) Logf(format string, args ...any) {}
+func (f *fakeTB) Cleanup(func())                  {}
+func (f *fakeTB) Skip(args ...any)                { f.skipped = fmtArgs(args); panic(stop{}) }
+func (f *fakeTB) Fatal(args ...any)               { f.failed = fmtArgs(args); panic(stop{}) }
+
+func fmtArgs(args []any) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteString(a.(string))
+	}
+	return b.String()
+}
+
+func require(short bool) (f *fakeTB) {
+	f = &fakeTB{}
+	defer func() {
+		if r := recover(); r != nil && r != (stop{}) {
+			panic(r)
+		}
+	}()
+	Require(f, short)
+	return f
+}
+
+func TestRequireSkipsOrFails(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no daemons here
+	t.Setenv("CI", "")
+	if why := Available(); !strings.Contains(why, "gnome-keyring-daemon") || !strings.Contains(why, "apt-get install") {
+		t.Fatalf("Available() = %q, want the missing daemons and the fix", why)
+	}
+	if f := require(false); f.skipped == "" || f.failed != "" {
+		t.Errorf("outside CI: skipped %q failed %q, want a skip", f.skipped, f.failed)
+	}
+	if f := require(true); !strings.Contains(f.skipped, "-short") {
+		t.Errorf("-short: skipped %q", f.skipped)
+	}
+	t.Setenv("CI", "true")
+	if f := require(false); f.failed == "" || f.skipped != "" {
+		t.Errorf("CI=true: skipped %q failed %q, want a failure", f.skipped, f.failed)
+	}
+	if f := require(true); f.skipped == "" {
+		t.Errorf("CI=true -short: want a skip, got failed %q", f.failed)
 	}
 }

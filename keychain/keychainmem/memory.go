@@ -1,6 +1,6 @@
-// Package keychaintest holds an in-memory keychain.Backend for unit tests.
+// Package keychainmem holds an in-memory keychain.Backend for unit tests.
 // It is never used by the product.
-package keychaintest
+package keychainmem
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package keychaintest
+package keychainmem
 
 import (
 	"context"

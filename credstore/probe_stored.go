@@ -1,0 +1,102 @@
+package credstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+)
+
+// ProbeStored asks registry which actions the token stored for it is
+// granted on repository (see Probe) and records the answer as the entry's
+// scope for that repository, replacing what was recorded for it: the
+// distribution form repository:REPO:ACTIONS, or nothing when the registry
+// grants nothing there. Registries that use Basic auth only, or none, do
+// not say what a credential may do: the scope is left as it is.
+//
+// Sending the token counts as a use by by (e.g. "docker-credential-pat
+// probe"). An expired entry is not probed. The returned entry is the one
+// recorded, or as it was if nothing was recorded.
+func (s *Store) ProbeStored(ctx context.Context, client *http.Client, registry, repository, by string) (ProbeResult, *Entry, error) {
+	e, err := s.Lookup(registry)
+	if err != nil {
+		return ProbeResult{}, nil, err
+	}
+	now := s.now().UTC()
+	if e.Expired(now) {
+		return ProbeResult{}, e, &probeError{
+			fmt.Errorf("the token for %s (%s) expired at %s", e.Registry(), e.Username, e.ExpiresAt.Format(time.RFC3339)),
+			fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, e.Registry()),
+		}
+	}
+	b, err := s.backendFor(e.Backend)
+	if err != nil {
+		return ProbeResult{}, e, err
+	}
+	item, err := b.Get(s.ctx, e.Key)
+	if errors.Is(err, keychain.ErrNotFound) {
+		return ProbeResult{}, e, &probeError{fmt.Errorf("the keychain no longer holds the token for %s", e.Registry()),
+			"docker-credential-pat doctor --repair, then log in again: docker login " + e.Registry()}
+	}
+	if err != nil {
+		return ProbeResult{}, e, err
+	}
+	p, err := decodePayload(item)
+	if err != nil {
+		return ProbeResult{}, e, fmt.Errorf("the keychain item for %s: %w", e.Registry(), err)
+	}
+	target := registry
+	if !strings.Contains(registry, "://") && strings.HasPrefix(strings.ToLower(e.ServerURL), "http://") {
+		target = e.ServerURL // stored as plain HTTP on purpose
+	}
+	res, perr := Probe(ctx, client, target, p.Username, NewSecret(p.Secret), repository)
+	sent := res.Scheme == "bearer" || res.Scheme == "basic" && !NewSecret(p.Secret).IsZero()
+	record := perr == nil && res.Scheme == "bearer"
+	if !sent && !record {
+		return res, e, perr
+	}
+	var out *Entry
+	err = s.locked(func(x *index) error {
+		cur, err := x.get(e.Key)
+		if err != nil || cur == nil || !cur.listable() || cur.Fingerprint != e.Fingerprint {
+			return err // replaced or removed meanwhile: nothing of ours to record
+		}
+		c := *cur
+		c.UseCount++
+		c.LastUsedAt, c.LastUsedBy = timePtr(now), by
+		if record {
+			c.Scope = replaceRepositoryScope(cur.Scope, res.Repository, res.Scope)
+			c.UpdatedAt = now
+		}
+		x.put(&c)
+		out = &c
+		return x.write(true)
+	})
+	if err != nil && perr == nil {
+		return res, e, err
+	}
+	if out == nil {
+		out = e
+	}
+	return res, out, perr
+}
+
+// replaceRepositoryScope returns scopes without those naming repository in
+// the distribution form, plus scope if it is not "".
+func replaceRepositoryScope(scopes []string, repository, scope string) []string {
+	out := []string{}
+	for _, s := range scopes {
+		if sc, err := ParseScope(s); err == nil && sc.Type == "repository" && sc.Name == repository {
+			continue
+		}
+		out = append(out, s)
+	}
+	if scope != "" {
+		out = append(out, scope)
+	}
+	return out
+}

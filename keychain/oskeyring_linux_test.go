@@ -1,0 +1,417 @@
+package keychain
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
+)
+
+// useSecretService starts a private gnome-keyring for the test and points
+// this process at it, with no display (so no prompt can be shown).
+func useSecretService(t *testing.T) *keychaintest.SecretService {
+	t.Helper()
+	s := keychaintest.Start(t, testing.Short())
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	t.Setenv(busEnv, "") // restored by t; Setenv below overrides it
+	t.Cleanup(s.Setenv())
+	return s
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func testToken(t testing.TB) string {
+	return "dckr_pat_" + base64.RawURLEncoding.EncodeToString(randomBytes(t, 27))
+}
+
+func TestSecretServiceRoundTrip(t *testing.T) {
+	useSecretService(t)
+	b := WithTimeout(NewOS(), 10*time.Second)
+	ctx := context.Background()
+	if b.Name() != "secretservice" {
+		t.Fatalf("Name() = %q", b.Name())
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	cases := map[string][]byte{
+		"token":           []byte(testToken(t)),
+		"every byte":      all,
+		"random binary":   randomBytes(t, 1000),
+		"64 KiB binary":   randomBytes(t, 64<<10),
+		"64 KiB text":     bytes.Repeat([]byte("abcdefgh"), 8<<10),
+		"nul inside":      []byte("a\x00b"),
+		"our prefix":      []byte(encodedPrefix + "not base64 !"),
+		"invalid utf-8":   []byte("caf\xe9"),
+		"unicode text":    []byte("jeton-é-🔑\n\t "),
+		"leading spaces":  []byte("  x  "),
+		"empty":           {},
+		"json with token": []byte(`{"Username":"u","Secret":"` + testToken(t) + `"}`),
+	}
+	for name, data := range cases {
+		key := "https://roundtrip.example/" + strings.ReplaceAll(name, " ", "-")
+		if err := b.Set(ctx, key, data); err != nil {
+			t.Fatalf("%s: Set: %v", name, err)
+		}
+		got, err := b.Get(ctx, key)
+		if err != nil {
+			t.Fatalf("%s: Get: %v", name, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Errorf("%s: Get returned %d bytes, want %d (first diff at %d)", name, len(got), len(data), firstDiff(got, data))
+		}
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+func TestSecretServiceReplaceDeleteNotFound(t *testing.T) {
+	useSecretService(t)
+	b := WithTimeout(NewOS(), 10*time.Second)
+	ctx := context.Background()
+	key := "registry.example:5000"
+
+	if _, err := b.Get(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of a missing key: %v, want ErrNotFound", err)
+	}
+	if err := b.Delete(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Delete of a missing key: %v, want ErrNotFound", err)
+	}
+	first, second := []byte(testToken(t)), []byte(testToken(t))
+	if err := b.Set(ctx, key, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(ctx, key, second); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Get(ctx, key); err != nil || !bytes.Equal(got, second) {
+		t.Fatalf("after replace: %q, %v; want the second value", got, err)
+	}
+	if n := countItems(t, key); n != 1 {
+		t.Fatalf("%d items for %s after replace, want 1", n, key)
+	}
+	// Another key is another item.
+	if _, err := b.Get(ctx, "registry.example:5001"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of a neighbour key: %v, want ErrNotFound", err)
+	}
+	if err := b.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Get(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
+	}
+	if err := b.Delete(ctx, key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second Delete: %v, want ErrNotFound", err)
+	}
+}
+
+// secretTool runs secret-tool against the test's Secret Service.
+func secretTool(t *testing.T, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("secret-tool missing (package libsecret-tools)")
+		}
+		t.Skip("secret-tool missing: sudo apt-get install -y libsecret-tools")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "secret-tool", args...).CombinedOutput()
+	if err != nil && !(len(out) == 0 && args[0] == "search") {
+		t.Fatalf("secret-tool %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+// countItems counts the items secret-tool finds for our service and key.
+func countItems(t *testing.T, key string) int {
+	n := 0
+	for _, l := range strings.Split(secretTool(t, "search", "--all", "service", Service, "username", key), "\n") {
+		if strings.HasPrefix(l, "[/") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSecretServiceItemsAsSecretToolSeesThem(t *testing.T) {
+	useSecretService(t)
+	b := WithTimeout(NewOS(), 10*time.Second)
+	ctx := context.Background()
+	token := testToken(t)
+	binary := append([]byte{0xff, 0}, randomBytes(t, 64)...)
+	if err := b.Set(ctx, "https://index.docker.io/v1/", []byte(token)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(ctx, "ghcr.io", binary); err != nil {
+		t.Fatal(err)
+	}
+	out := secretTool(t, "search", "--all", "service", Service)
+	for _, want := range []string{
+		"attribute.service = " + Service,
+		"attribute.username = https://index.docker.io/v1/",
+		"attribute.username = ghcr.io",
+		"label = Password for 'ghcr.io' on '" + Service + "'",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("secret-tool search lacks %q:\n%s", want, out)
+		}
+	}
+	// search prints secrets too: keep only the labels and attributes.
+	var meta []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(l, "secret = ") {
+			meta = append(meta, l)
+		}
+	}
+	for _, leak := range []string{token, base64.StdEncoding.EncodeToString([]byte(token)),
+		base64.StdEncoding.EncodeToString(binary)} {
+		if strings.Contains(strings.Join(meta, "\n"), leak) {
+			t.Errorf("a secret (or its base64) is in a label or attribute:\n%s", strings.Join(meta, "\n"))
+		}
+	}
+	// A text token is stored as it is; binary data in our encoding.
+	if got := secretTool(t, "lookup", "service", Service, "username", "https://index.docker.io/v1/"); got != token {
+		t.Errorf("secret-tool lookup = %d bytes, want the token as stored", len(got))
+	}
+	got := secretTool(t, "lookup", "service", Service, "username", "ghcr.io")
+	if got != encodedPrefix+base64.StdEncoding.EncodeToString(binary) {
+		t.Errorf("binary item is %q, want %s + base64", got, encodedPrefix)
+	}
+}
+
+func TestSecretServiceConcurrent(t *testing.T) {
+	useSecretService(t)
+	b := WithTimeout(NewOS(), 20*time.Second)
+	ctx := context.Background()
+	const workers, rounds = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*rounds*2)
+	shared := "shared.example"
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			own := fmt.Sprintf("worker%d.example", w)
+			for r := range rounds {
+				data := []byte(fmt.Sprintf("w%d-r%d-%s", w, r, strings.Repeat("x", r*100)))
+				if err := b.Set(ctx, own, data); err != nil {
+					errs <- fmt.Errorf("worker %d: Set: %w", w, err)
+					return
+				}
+				got, err := b.Get(ctx, own)
+				if err != nil || !bytes.Equal(got, data) {
+					errs <- fmt.Errorf("worker %d: Get own key = %q, %v", w, got, err)
+					return
+				}
+				if err := b.Set(ctx, shared, data); err != nil {
+					errs <- fmt.Errorf("worker %d: Set shared: %w", w, err)
+					return
+				}
+				if got, err := b.Get(ctx, shared); err != nil || !bytes.HasPrefix(got, []byte("w")) {
+					errs <- fmt.Errorf("worker %d: Get shared = %q, %v", w, got, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := countItems(t, shared); n != 1 {
+		t.Errorf("%d items for the key every worker replaced, want 1", n)
+	}
+}
+
+func TestSecretServiceLocked(t *testing.T) {
+	s := useSecretService(t)
+	ctx := context.Background()
+	b := WithTimeout(NewOS(), 10*time.Second)
+	if err := b.Set(ctx, "locked.example", []byte(testToken(t))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	// With our check (no display) and with go-keyring's own unlock attempt
+	// (as when a display is set): ErrLocked, never a hang.
+	for _, check := range []bool{true, false} {
+		ob := NewOS().(*osBackend)
+		ob.skipLockCheck = !check
+		b := WithTimeout(ob, 10*time.Second)
+		_, err := b.Get(ctx, "locked.example")
+		assertLocked(t, check, "get", err)
+		assertLocked(t, check, "set", b.Set(ctx, "locked.example", []byte("x")))
+		assertLocked(t, check, "set new", b.Set(ctx, "new.example", []byte("x")))
+		assertLocked(t, check, "delete", b.Delete(ctx, "locked.example"))
+	}
+	if locked, err := s.Locked(); err != nil || !locked {
+		t.Fatalf("collection no longer locked (%v, %v): something unlocked it", locked, err)
+	}
+}
+
+func assertLocked(t *testing.T, check bool, op string, err error) {
+	t.Helper()
+	t.Logf("lock check %v: %s: %v", check, op, err)
+	if !errors.Is(err, ErrLocked) {
+		t.Errorf("lock check %v: %s on a locked keyring: %v, want ErrLocked", check, op, err)
+		return
+	}
+	if HintOf(err) == "" {
+		t.Errorf("lock check %v: %s: no hint in %v", check, op, err)
+	}
+}
+
+func TestSecretServiceNotRunning(t *testing.T) {
+	keychaintest.Require(t, testing.Short())
+	dir, err := os.MkdirTemp("", "dcp-ss-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bus, err := keychaintest.StartBus(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Stop()
+	t.Setenv(busEnv, "")
+	t.Cleanup(bus.Setenv())
+	_, err = WithTimeout(NewOS(), 10*time.Second).Get(context.Background(), "x")
+	if !errors.Is(err, ErrUnavailable) || HintOf(err) != hintNoSecretService {
+		t.Fatalf("Get with a bus but no Secret Service: %v (hint %q), want ErrUnavailable with the install hint", err, HintOf(err))
+	}
+	if !strings.Contains(err.Error(), "org.freedesktop.secrets") {
+		t.Errorf("error %q does not name the missing service", err)
+	}
+}
+
+func TestSecretServiceStaleBus(t *testing.T) {
+	t.Setenv(busEnv, "unix:path="+t.TempDir()+"/gone")
+	_, err := NewOS().Get(context.Background(), "x")
+	if !errors.Is(err, ErrUnavailable) || HintOf(err) != hintStaleBus {
+		t.Fatalf("Get with a stale bus address: %v (hint %q), want ErrUnavailable with the stale-bus hint", err, HintOf(err))
+	}
+}
+
+// BenchmarkSecretServiceGet is one Get of a token-sized item through the
+// real Secret Service, as `docker pull` does it (connection kept by godbus,
+// lock check included).
+func BenchmarkSecretServiceGet(b *testing.B) {
+	for _, check := range []bool{true, false} {
+		b.Run(fmt.Sprintf("lockcheck=%v", check), func(b *testing.B) {
+			benchGet(b, check)
+		})
+	}
+}
+
+func benchGet(b *testing.B, check bool) {
+	s := keychaintest.Start(b, false)
+	b.Setenv("DISPLAY", "")
+	b.Setenv("WAYLAND_DISPLAY", "")
+	b.Setenv(busEnv, "")
+	b.Cleanup(s.Setenv())
+	ob := NewOS().(*osBackend)
+	ob.skipLockCheck = !check
+	kb := WithTimeout(ob, 10*time.Second)
+	ctx := context.Background()
+	data := []byte(`{"Username":"u","Secret":"` + testToken(b) + `"}`)
+	if err := kb.Set(ctx, "bench.example", data); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := kb.Get(ctx, "bench.example"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestSecretServiceFrozen stops gnome-keyring-daemon (SIGSTOP) so the
+// Secret Service never answers, as when it waits on a prompt: every call
+// must come back with ErrTimeout within its deadline, and the backend must
+// work again once the daemon does.
+func TestSecretServiceFrozen(t *testing.T) {
+	s := useSecretService(t)
+	b := WithTimeout(NewOS(), 300*time.Millisecond)
+	ctx := context.Background()
+	if err := b.Set(ctx, "frozen.example", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	pid := s.PIDs()[1]
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			syscall.Kill(pid, syscall.SIGCONT)
+			resumed = true
+		}
+	}
+	defer resume()
+	start := time.Now()
+	_, getErr := b.Get(ctx, "frozen.example")
+	for op, err := range map[string]error{
+		"get":    getErr,
+		"set":    b.Set(ctx, "frozen.example", []byte("w")),
+		"delete": b.Delete(ctx, "frozen.example"),
+	} {
+		if !errors.Is(err, ErrTimeout) || !strings.Contains(HintOf(err), "unlock") {
+			t.Errorf("%s on a frozen Secret Service: %v (hint %q), want ErrTimeout with a hint", op, err, HintOf(err))
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("three calls with a 300ms deadline took %v", took)
+	}
+	resume()
+	// The abandoned calls on frozen.example may still land: use another key.
+	b = WithTimeout(NewOS(), 10*time.Second)
+	if err := b.Set(ctx, "after.example", []byte("x")); err != nil {
+		t.Fatalf("Set after the daemon resumed: %v", err)
+	}
+	if got, err := b.Get(ctx, "after.example"); err != nil || string(got) != "x" {
+		t.Fatalf("Get after the daemon resumed: %q, %v", got, err)
+	}
+}
+
+// BenchmarkLockCheck is the price of the locked-collection check that
+// precedes each call when no prompt can be shown: one property read.
+func BenchmarkLockCheck(b *testing.B) {
+	s := keychaintest.Start(b, false)
+	b.Setenv(busEnv, "")
+	b.Cleanup(s.Setenv())
+	ctx := context.Background()
+	for b.Loop() {
+		if locked, _, err := collectionLocked(ctx); err != nil || locked {
+			b.Fatal(locked, err)
+		}
+	}
+}
