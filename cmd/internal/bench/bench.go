@@ -85,17 +85,23 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	passBin, passErr := buildRef(ctx, cfg, tmp, "pass", false)
 	rep.buildTime = time.Since(start)
 
-	logf("starting a private D-Bus session and gnome-keyring")
-	kr := filepath.Join(tmp, "keyring")
-	if err := os.Mkdir(kr, 0o700); err != nil {
+	// One private Secret Service per helper that uses one: gnome-keyring
+	// rewrites its whole keyring file on every change, so a shared keyring
+	// would make each helper pay for the other's N entries, and filling
+	// 2 x 1,000 entries into one keyring takes minutes.
+	logf("starting private D-Bus sessions with gnome-keyring")
+	patSS, err := startKeyring(filepath.Join(tmp, "kr-pat"))
+	if err != nil {
 		return nil, err
 	}
-	ss, err := keychaintest.StartSecretService(kr)
+	defer patSS.Stop()
+	refSS, err := startKeyring(filepath.Join(tmp, "kr-ref"))
 	if err != nil {
-		return nil, fmt.Errorf("cannot start the Secret Service: %w", err)
+		return nil, err
 	}
-	defer ss.Stop()
-	base := append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}, ss.Env()...)
+	defer refSS.Stop()
+	path := []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	base := append(append([]string(nil), path...), patSS.Env()...)
 
 	pat := &helper{name: colPat, bin: patBin, env: append(append([]string(nil), base...),
 		"DOCKER_CREDENTIAL_PAT_STATE_DIR="+filepath.Join(tmp, "pat-state"),
@@ -107,11 +113,11 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 		keyctl.err = fmt.Errorf("the kernel keyring is Linux only")
 	}
 	r.version = &helper{name: colVersion, bin: patBin, env: pat.env}
-	sshelper := &helper{name: colSS, bin: ssBin, env: base, err: ssErr}
+	sshelper := &helper{name: colSS, bin: ssBin, env: append(append([]string(nil), path...), refSS.Env()...), err: ssErr}
 	passhelper := &helper{name: colPass, bin: passBin, err: passErr}
 	var passFill func(context.Context, creds) error
 	if passErr == nil {
-		ps, err := startPassStore(filepath.Join(tmp, "pass"), base)
+		ps, err := startPassStore(filepath.Join(tmp, "pass"), append(path, "HOME="+filepath.Join(tmp, "pass")))
 		if err != nil {
 			passhelper.err = fmt.Errorf("cannot set up pass: %w", err)
 		} else {
@@ -258,4 +264,17 @@ func (r *runner) cleanup() {
 			_, _ = s.erase(ctx, k)
 		}
 	}
+}
+
+// startKeyring starts a private D-Bus session with an unlocked
+// gnome-keyring under dir.
+func startKeyring(dir string) (*keychaintest.SecretService, error) {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ss, err := keychaintest.StartSecretService(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start the Secret Service: %w", err)
+	}
+	return ss, nil
 }
