@@ -31,7 +31,7 @@ unit:
 
 # Each fuzz target for a short while, starting from its corpus in testdata/fuzz.
 FUZZTIME ?= 20s
-FUZZ_TARGETS := FuzzCanonical FuzzServe FuzzReadIndex FuzzClassify
+FUZZ_TARGETS := FuzzCanonical FuzzServe FuzzReadIndex FuzzScanListEntry FuzzClassify
 fuzz:
 	@for f in $(FUZZ_TARGETS); do \
 	  echo "== $$f"; \
@@ -48,6 +48,12 @@ cross:
 	  echo "$$os/$$arch"; \
 	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$(BIN)-$$os-$$arch$$ext ./cmd/$(BIN) || exit 1; \
 	done; done
+
+# End-to-end: real clients (pinned, installed by .ci/install-clients) against
+# a real registry on loopback, through the freshly built helper.
+e2e:
+	.ci/install-clients
+	$(GO) test -count=1 -run 'TestE2E' ./cmd/$(BIN)/
 
 # Whole-process timings against the reference helpers; writes BENCHMARKS.md
 # (under 10 minutes on 2 cores; needs what `make test` needs, plus pass,

@@ -1,6 +1,7 @@
 package credstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,6 +120,12 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
 			Hint: "docker-credential-pat doctor --repair"})
 	}
+	if e == nil && x != nil && x.exists {
+		// Every keychain item of ours has an index entry (a store records
+		// its intent first), so a readable index that lacks the key is a
+		// miss without asking the keychain: anonymous pulls stay fast.
+		return "", "", ErrNotFound
+	}
 	backend := ""
 	if e != nil {
 		if e.State == stateErasing {
@@ -163,24 +170,45 @@ func (s *Store) warnKeychain(err error) {
 	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: keychain.HintOf(err)})
 }
 
-// recordUse counts a get, or a bulk read when the same caller just listed.
+// recordUse counts a get as a use, or as a bulk read when it is the
+// second or later get of a caller that just listed (see listMarker).
 // Use counts are not worth an fsync: losing the last few to a power cut is
 // fine; losing one to a race is not, hence the lock.
 func (s *Store) recordUse(key string, now time.Time) {
-	bulk := s.followsList()
 	err := s.locked(func(x *index) error {
 		e, err := x.get(key)
 		if err != nil || e == nil {
 			return err
 		}
-		if bulk {
-			e.BulkReads++
-			e.LastBulkReadAt = timePtr(now)
-		} else {
+		m := s.recentList()
+		if m == nil || m.Gets == 0 {
+			if m != nil {
+				m.Gets, m.First, m.PrevAt, m.PrevBy = 1, key, e.LastUsedAt, e.LastUsedBy
+				s.writeListMarker(*m)
+			}
 			e.UseCount++
 			e.LastUsedAt = timePtr(now)
 			e.LastUsedBy = s.caller.Name
+			x.put(e)
+			return x.write(false)
 		}
+		if m.Gets == 1 {
+			// The first get after the list was the start of a bulk read.
+			if first, err := x.get(m.First); err == nil && first != nil && first.UseCount > 0 {
+				first.UseCount--
+				first.LastUsedAt, first.LastUsedBy = m.PrevAt, m.PrevBy
+				first.BulkReads++
+				first.LastBulkReadAt = timePtr(m.At)
+				x.put(first)
+			}
+		}
+		m.Gets++
+		s.writeListMarker(*m)
+		if e, err = x.get(key); err != nil || e == nil {
+			return err
+		}
+		e.BulkReads++
+		e.LastBulkReadAt = timePtr(now)
 		x.put(e)
 		return x.write(false)
 	})
@@ -214,33 +242,8 @@ func (s *Store) remind(e *Entry, now time.Time) {
 
 // Delete erases the credentials for serverURL. It is the protocol's erase.
 func (s *Store) Delete(serverURL string) error {
-	key, err := Canonical(serverURL)
-	if err != nil {
-		return err
-	}
-	return s.locked(func(x *index) error {
-		s.repair(x)
-		e, err := x.get(key)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			// Not in the index: a keychain item may still be there (an index
-			// lost or rebuilt); the keychain is the truth.
-			b, err := s.backendFor("")
-			if err != nil {
-				return err
-			}
-			if err := b.Delete(s.ctx, key); err != nil {
-				if errors.Is(err, keychain.ErrNotFound) {
-					return ErrNotFound
-				}
-				return err
-			}
-			return nil
-		}
-		return s.erase(x, e)
-	})
+	_, err := s.Remove(serverURL)
+	return err
 }
 
 // erase removes e from the keychain and the index; x is held locked.
@@ -277,6 +280,8 @@ func (s *Store) List() (map[string]string, error) {
 		var e listEntry
 		if ie.e != nil {
 			e = listEntry{ie.e.ServerURL, ie.e.Username, ie.e.State, ie.e.Listed}
+		} else if u, n, ok := scanListEntry(ie.raw); ok {
+			e = listEntry{ServerURL: u, Username: n}
 		} else if err := json.Unmarshal(ie.raw, &e); err != nil {
 			return nil, corrupt(x.path, fmt.Errorf("entry %q: %v", key, err))
 		}
@@ -286,6 +291,26 @@ func (s *Store) List() (map[string]string, error) {
 	}
 	s.markList()
 	return out, nil
+}
+
+// scanListEntry reads serverURL and username from an entry the way
+// json.Marshal(Entry) writes it, {"serverURL":"…","username":"…",…,
+// without a JSON decoder. Anything else (escapes, another field order,
+// a state) is left to encoding/json: ok is false.
+func scanListEntry(raw []byte) (serverURL, username string, ok bool) {
+	rest, ok := bytes.CutPrefix(raw, []byte(`{"serverURL":"`))
+	if !ok {
+		return "", "", false
+	}
+	url, rest, ok := bytes.Cut(rest, []byte(`","username":"`))
+	if !ok || bytes.IndexByte(url, '"') >= 0 || bytes.IndexByte(url, '\\') >= 0 {
+		return "", "", false
+	}
+	user, rest, ok := bytes.Cut(rest, []byte(`",`))
+	if !ok || bytes.IndexByte(user, '"') >= 0 || bytes.IndexByte(user, '\\') >= 0 || bytes.Contains(rest, []byte(`"state":`)) {
+		return "", "", false
+	}
+	return string(url), string(user), true
 }
 
 // listEntry is the part of an Entry that list needs.

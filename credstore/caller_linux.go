@@ -22,5 +22,5 @@ func processName(pid int) string {
 	if err != nil {
 		return ""
 	}
-	return string(b)
+	return string(bytes.TrimSpace(b))
 }

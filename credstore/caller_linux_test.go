@@ -4,7 +4,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func TestProcessNameIsArgv0NotComm(t *testing.T) {
@@ -22,6 +24,15 @@ func TestProcessNameIsArgv0NotComm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// vfork lets Start return inside execve, after comm is set but before
+	// the new argv is: wait (bounded) until the child's argv is there.
+	cmdline := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline"
+	for i := 0; i < 200; i++ {
+		if b, _ := os.ReadFile(cmdline); len(b) > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := processName(cmd.Process.Pid); got != long {
 		t.Errorf("processName = %q, want %q", got, long)
 	}

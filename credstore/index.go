@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
@@ -40,6 +41,7 @@ func (e *IndexError) Unwrap() error { return e.Err }
 // too and a one-entry update does not re-encode a thousand entries.
 type index struct {
 	path    string
+	exists  bool                       // the file was there and read
 	top     map[string]json.RawMessage // every top-level key but "entries"
 	entries map[string]*indexEntry
 }
@@ -63,10 +65,14 @@ func readIndex(path string) (*index, error) {
 	if err != nil {
 		return nil, &IndexError{Path: path, Err: err}
 	}
-	if x, ok := parseIndexLines(path, data); ok {
-		return x, nil
+	x, ok := parseIndexLines(path, data)
+	if !ok {
+		if x, err = parseIndexJSON(path, data); err != nil {
+			return nil, err
+		}
 	}
-	return parseIndexJSON(path, data)
+	x.exists = true
+	return x, nil
 }
 
 // parseIndexLines reads the layout encode writes, one entry a line,
@@ -262,26 +268,34 @@ func encodeEntry(ie *indexEntry) (json.RawMessage, error) {
 	return json.Marshal(fresh)
 }
 
-// encode renders the index, one entry per line, keys sorted.
+// encode renders the index, one entry per line, keys sorted. It runs on
+// every get (to count the use), so it appends into one buffer sized up
+// front rather than formatting.
 func (x *index) encode() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString("{\n")
 	x.top["version"] = json.RawMessage(fmt.Sprint(indexVersion))
-	topKeys := make([]string, 0, len(x.top))
-	for k := range x.top {
-		topKeys = append(topKeys, k)
-	}
-	sort.Strings(topKeys)
-	for _, k := range topKeys {
-		kb, _ := json.Marshal(k)
-		fmt.Fprintf(&b, "  %s: %s,\n", kb, x.top[k])
-	}
-	b.WriteString(`  "entries": {`)
 	keys := make([]string, 0, len(x.entries))
-	for k := range x.entries {
+	size := 64
+	for k, ie := range x.entries {
 		keys = append(keys, k)
+		size += len(k) + len(ie.raw) + 16
 	}
 	sort.Strings(keys)
+	topKeys := make([]string, 0, len(x.top))
+	for k, v := range x.top {
+		topKeys = append(topKeys, k)
+		size += len(k) + len(v) + 8
+	}
+	sort.Strings(topKeys)
+	b := make([]byte, 0, size)
+	b = append(b, "{\n"...)
+	for _, k := range topKeys {
+		b = append(b, "  "...)
+		b = appendJSONString(b, k)
+		b = append(b, ": "...)
+		b = append(b, x.top[k]...)
+		b = append(b, ",\n"...)
+	}
+	b = append(b, `  "entries": {`...)
 	for i, k := range keys {
 		ie := x.entries[k]
 		raw, err := encodeEntry(ie)
@@ -290,16 +304,32 @@ func (x *index) encode() ([]byte, error) {
 		}
 		ie.raw, ie.dirty = raw, false
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		kb, _ := json.Marshal(k)
-		fmt.Fprintf(&b, "\n    %s: %s", kb, raw)
+		b = append(b, "\n    "...)
+		b = appendJSONString(b, k)
+		b = append(b, ": "...)
+		b = append(b, raw...)
 	}
 	if len(keys) > 0 {
-		b.WriteString("\n  ")
+		b = append(b, "\n  "...)
 	}
-	b.WriteString("}\n}\n")
-	return b.Bytes(), nil
+	b = append(b, "}\n}\n"...)
+	return b, nil
+}
+
+// appendJSONString appends s as a JSON string: as is when it needs no
+// escaping (canonical keys never do), else through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // write replaces the index file atomically. durable also syncs it to disk:
@@ -322,9 +352,42 @@ func lockState(dir string) (unlock func(), err error) {
 	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
 		f.Close()
 	}
-	unlock, err = lockedfile.MutexAt(path).Lock()
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+	type result struct {
+		unlock func()
+		err    error
 	}
-	return unlock, nil
+	got := make(chan result, 1)
+	go func() {
+		u, err := lockedfile.MutexAt(path).Lock()
+		got <- result{u, err}
+	}()
+	timer := time.NewTimer(lockWait)
+	defer timer.Stop()
+	select {
+	case r := <-got:
+		if r.err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, r.err)
+		}
+		return r.unlock, nil
+	case <-timer.C:
+		// The goroutine may still get the lock; the process ends soon and
+		// the kernel releases it then.
+		return nil, &LockError{Path: path}
+	}
+}
+
+// lockWait bounds the wait for another process's hold on the index: each
+// holder's keychain calls are bounded, so only a stopped process holds
+// it longer.
+var lockWait = 15 * time.Second
+
+// LockError means another process held the index lock too long.
+type LockError struct{ Path string }
+
+func (e *LockError) Error() string {
+	return "another docker-credential-pat process has held " + e.Path + " for more than " + lockWait.String()
+}
+
+func (e *LockError) Hint() string {
+	return "find it with: fuser -v " + e.Path
 }

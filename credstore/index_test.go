@@ -1,6 +1,7 @@
 package credstore
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,6 +48,27 @@ func FuzzReadIndex(f *testing.F) {
 			if err != nil || e2 == nil || e2.ServerURL != e.ServerURL || e2.Username != e.Username || e2.State != e.State {
 				t.Fatalf("entry %q changed in a rewrite: %+v -> %+v (%v)", k, e, e2, err)
 			}
+		}
+	})
+}
+
+// scanListEntry agrees with encoding/json wherever it answers.
+func FuzzScanListEntry(f *testing.F) {
+	for _, e := range []Entry{{ServerURL: "ghcr.io", Username: "alice"}, {ServerURL: "a", Username: "<token>"}, {ServerURL: "b", Username: `q"uote`, State: stateStoring}} {
+		raw, _ := json.Marshal(e)
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		u, n, ok := scanListEntry(raw)
+		if !ok {
+			return
+		}
+		var e listEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return // not JSON at all: readIndex's structure checks catch it first
+		}
+		if e.ServerURL != u || e.Username != n || e.State != "" {
+			t.Fatalf("scan = %q %q, json = %+v", u, n, e)
 		}
 	})
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -231,32 +230,52 @@ func (s *Store) locked(fn func(x *index) error) error {
 	return fn(x)
 }
 
-// listMarker records that a process listed the credentials, so that its
-// following gets count as a bulk read (docker's GetAllCredentials).
+// After a list, docker's GetAllCredentials (a classic build) gets every
+// key, while a client such as regctl lists and then gets the one registry
+// it needs. So the first get after a list by the same calling process
+// counts as a use, and a second one turns both into bulk reads, undoing
+// the first use. The list marker file carries what that takes.
 const listMarkerFile = "last-list"
+
+// listMarker is the state of the last list, rewritten under the index lock
+// by the gets that follow it.
+type listMarker struct {
+	PID    int        `json:"pid"`
+	At     time.Time  `json:"at"`
+	Gets   int        `json:"gets"`             // gets by PID since the list
+	First  string     `json:"first,omitempty"`  // the key the first get counted a use of
+	PrevAt *time.Time `json:"prevAt,omitempty"` // First's lastUsedAt before that use
+	PrevBy string     `json:"prevBy,omitempty"` // and its lastUsedBy
+}
 
 func (s *Store) markList() {
 	if s.caller.PID == 0 || s.ensureDir() != nil {
 		return
 	}
-	line := fmt.Sprintf("%d %d\n", s.caller.PID, s.now().UnixNano())
-	_ = writeFileAtomic(filepath.Join(s.dir, listMarkerFile), []byte(line), 0o600, false)
+	s.writeListMarker(listMarker{PID: s.caller.PID, At: s.now().UTC()})
 }
 
-func (s *Store) followsList() bool {
+func (s *Store) writeListMarker(m listMarker) {
+	data, _ := json.Marshal(m)
+	_ = writeFileAtomic(filepath.Join(s.dir, listMarkerFile), data, 0o600, false)
+}
+
+// listMarker returns the marker of a list by this caller within the bulk
+// window, or nil.
+func (s *Store) recentList() *listMarker {
 	if s.caller.PID == 0 {
-		return false
+		return nil
 	}
 	data, err := os.ReadFile(filepath.Join(s.dir, listMarkerFile))
 	if err != nil {
-		return false
+		return nil
 	}
-	pidStr, nsStr, ok := strings.Cut(strings.TrimSpace(string(data)), " ")
-	pid, err1 := strconv.Atoi(pidStr)
-	ns, err2 := strconv.ParseInt(nsStr, 10, 64)
-	if !ok || err1 != nil || err2 != nil || pid != s.caller.PID {
-		return false
+	var m listMarker
+	if json.Unmarshal(data, &m) != nil || m.PID != s.caller.PID {
+		return nil
 	}
-	age := s.now().Sub(time.Unix(0, ns))
-	return age >= 0 && age <= bulkWindow
+	if age := s.now().Sub(m.At); age < 0 || age > bulkWindow {
+		return nil
+	}
+	return &m
 }

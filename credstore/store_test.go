@@ -197,18 +197,34 @@ func TestUseAndBulkReads(t *testing.T) {
 	if e.UseCount != 1 || e.LastUsedBy != "docker" || e.LastUsedAt == nil || !e.LastUsedAt.Equal(f.clock.now()) {
 		t.Fatalf("after one get: %+v", e)
 	}
-	// docker build: list, then get for every key, from the same process.
+	// docker build: list, then get for every key, from the same process:
+	// bulk reads, not uses, for every key (the first get is undone).
+	f.add("quay.io", "bob", tok2)
 	build := f.store(Caller{PID: 777, Name: "docker"})
 	if _, err := build.List(); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.add(time.Second)
-	if _, _, err := build.Get("ghcr.io"); err != nil {
-		t.Fatal(err)
+	for _, u := range []string{"ghcr.io", "quay.io"} {
+		if _, _, err := build.Get(u); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e = f.entry("ghcr.io")
-	if e.UseCount != 1 || e.BulkReads != 1 {
-		t.Errorf("a get following a list counted as a use: useCount %d bulkReads %d", e.UseCount, e.BulkReads)
+	if e.UseCount != 1 || e.BulkReads != 1 || e.LastUsedBy != "docker" || !e.LastUsedAt.Equal(f.clock.now().Add(-time.Second)) {
+		t.Errorf("after a bulk read: useCount %d bulkReads %d lastUsed %v by %q; want the earlier use kept", e.UseCount, e.BulkReads, e.LastUsedAt, e.LastUsedBy)
+	}
+	if q := f.entry("quay.io"); q.UseCount != 0 || q.BulkReads != 1 || q.LastUsedAt != nil {
+		t.Errorf("quay.io after a bulk read: useCount %d bulkReads %d lastUsedAt %v", q.UseCount, q.BulkReads, q.LastUsedAt)
+	}
+	// regctl: list, then get of the one registry it needs: a use.
+	regctl := f.store(Caller{PID: 900, Name: "regctl"})
+	if _, err := regctl.List(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _ = regctl.Get("quay.io")
+	if q := f.entry("quay.io"); q.UseCount != 1 || q.LastUsedBy != "regctl" {
+		t.Errorf("a single get after a list: useCount %d by %q, want a use by regctl", q.UseCount, q.LastUsedBy)
 	}
 	// Another process, or the same one much later, is a use again.
 	other := f.store(Caller{PID: 778, Name: "crane"})
@@ -494,5 +510,32 @@ func BenchmarkStore1000(b *testing.B) {
 		if err := f.s.Put("registry-500.example.com", "u", NewSecret(tok2), nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A process that holds the lock and stops (SIGSTOP) does not hang the
+// others: they give up after lockWait with a line naming the lock.
+func TestLockWaitIsBounded(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	unlock, err := lockState(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	old := lockWait
+	lockWait = 200 * time.Millisecond
+	defer func() { lockWait = old }()
+	err = f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "bob", Secret: tok2})
+	var le *LockError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), indexLockFile) || HintOf(err) == "" {
+		t.Fatalf("store while the lock is held = %v", err)
+	}
+	// get still serves the token; only the use count is lost, with a warning.
+	if _, s, err := f.s.Get("ghcr.io"); err != nil || s != tok1 {
+		t.Fatalf("get while the lock is held = %v", err)
+	}
+	if len(f.warns) == 0 || !strings.Contains(f.warns[len(f.warns)-1].Message, "could not record the use") {
+		t.Errorf("warnings = %v", f.warns)
 	}
 }

@@ -37,21 +37,25 @@ func RelativeTime(t, now time.Time) string {
 		}
 		return "just now"
 	case d < time.Hour:
-		s = plural(int(d/time.Minute), "minute")
+		s = plural(round(d, time.Minute), "minute")
 	case d < 48*time.Hour:
-		s = plural(int(d/time.Hour), "hour")
+		s = plural(round(d, time.Hour), "hour")
 	case d < 60*24*time.Hour:
-		s = plural(int(d/(24*time.Hour)), "day")
+		s = plural(round(d, 24*time.Hour), "day")
 	case d < 2*365*24*time.Hour:
-		s = plural(int(d/(30*24*time.Hour)), "month")
+		s = plural(round(d, 30*24*time.Hour), "month")
 	default:
-		s = plural(int(d/(365*24*time.Hour)), "year")
+		s = plural(round(d, 365*24*time.Hour), "year")
 	}
 	if future {
 		return "in " + s
 	}
 	return s + " ago"
 }
+
+// round is d in units, to the nearest: "--expires 30d" reads "in 30 days"
+// a moment later, not "in 29 days".
+func round(d, unit time.Duration) int { return int((d + unit/2) / unit) }
 
 func plural(n int, unit string) string {
 	if n == 1 {

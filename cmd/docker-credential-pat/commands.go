@@ -20,13 +20,27 @@ Protocol actions (run by docker; input on stdin, answer on stdout):
   list      print {"<server URL>": "<username>"} for every stored entry
   version   print the version
 
+Commands for people (each has --help with examples):
+  ls        list the stored tokens with provider, scope, expiry and last use
+  inspect   show everything known about one token
+  add       store a token by hand, with scope, description and expiry
+  annotate  edit a token's scope, description or expiry
+  rm        remove tokens and say where to revoke them
+  prune     remove expired or unused tokens
+  doctor    check the set-up; exits 1 when something needs attention
+  setup     set "credsStore": "pat" in docker's config; --migrate moves plaintext tokens
+  probe     ask a registry what a stored token may do on a repository
+
 Environment:
   DOCKER_CREDENTIAL_PAT_BACKEND    auto (default), secretservice, keychain, wincred, keyctl
   DOCKER_CREDENTIAL_PAT_STATE_DIR  where metadata lives (default: <user config dir>/docker-credential-pat)
   DOCKER_CREDENTIAL_PAT_TIMEOUT    bound on each keychain call (default 5s)
 
+Exit status: 0 success, 1 failure or something needs attention, 2 usage error.
+
 Examples:
+  docker-credential-pat setup --migrate
+  docker-credential-pat ls --expiring-within 14d
   echo -n ghcr.io | docker-credential-pat get
-  docker-credential-pat list
-  echo -n ghcr.io | docker-credential-pat erase
+  docker-credential-pat doctor
 `

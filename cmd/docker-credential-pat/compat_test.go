@@ -135,22 +135,18 @@ func TestBigTokenKeyctl(t *testing.T) {
 	testBigToken(t, map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "keyctl"})
 }
 
-func TestBigTokenSecretService(t *testing.T) {
+// secretServiceEnv starts a private Secret Service and returns the
+// helper's environment for it.
+func secretServiceEnv(t *testing.T) map[string]string {
 	ss := keychaintest.Start(t, testing.Short())
 	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "secretservice"}
 	for _, kv := range ss.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	testBigToken(t, env)
+	return env
 }
 
-func TestClientCompatSecretService(t *testing.T) {
-	ss := keychaintest.Start(t, testing.Short())
-	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "secretservice"}
-	for _, kv := range ss.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	testClientCompat(t, env)
-}
+func TestBigTokenSecretService(t *testing.T) { testBigToken(t, secretServiceEnv(t)) }
+
+func TestClientCompatSecretService(t *testing.T) { testClientCompat(t, secretServiceEnv(t)) }

@@ -7,9 +7,11 @@ package main
 //   - startHtpasswdRegistry: HTTP Basic against a bcrypt htpasswd file.
 //   - startTokenRegistry: the registry token flow. The registry answers
 //     401 with a Bearer challenge naming a token endpoint served by the test
-//     (httptest on 127.0.0.1); the endpoint checks Basic credentials against a
-//     per-user table and issues an ES256 JWT whose "access" claim grants the
-//     requested actions that the user's grant table allows.
+//     (httptest on 127.0.0.1, /token on the same host:port as the registry,
+//     which sits behind a reverse proxy there); the endpoint checks Basic
+//     credentials against a per-user table and issues an ES256 JWT whose
+//     "access" claim grants the requested actions that the user's grant
+//     table allows.
 //
 // Everything listens on loopback, every wait is bounded, and everything stops
 // itself through t.Cleanup. Without /usr/bin/docker-registry the tests skip,
@@ -35,6 +37,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -187,19 +190,34 @@ func startTokenRegistry(t testing.TB, users map[string]tokenUser) *tokenRegistry
 		t.Fatal(err)
 	}
 
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(tr.serveToken))
+	// One front address for the registry and its token endpoint, as most
+	// deployments have: clients such as crane refuse a realm on another
+	// loopback or private address than the registry's own.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("token endpoint: %v", err)
 	}
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	tr.Realm = srv.URL + "/token"
+	front := "http://" + ln.Addr().String()
+	tr.Realm = front + "/token"
 
 	auth := fmt.Sprintf("auth:\n  token:\n    realm: %s\n    service: %s\n    issuer: %s\n    rootcertbundle: %s\n",
 		tr.Realm, tr.Service, tr.Issuer, bundle)
-	tr.testRegistry = startRegistry(t, bin, dir, auth)
+	backend := startRegistry(t, bin, dir, auth)
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/token", tr.serveToken)
+	mux.Handle("/", httputil.NewSingleHostReverseProxy(target)) // keeps the client's Host header
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	reg := *backend
+	reg.Host, reg.URL = ln.Addr().String(), front
+	tr.testRegistry = &reg
 	return tr
 }
 
@@ -408,7 +426,7 @@ func tryStartRegistry(t testing.TB, bin, dir, auth string) (*testRegistry, error
 	storage := filepath.Join(dir, "storage")
 	config := fmt.Sprintf(`version: 0.1
 log:
-  level: info
+  level: warn
   accesslog:
     disabled: true
 storage:
@@ -501,8 +519,8 @@ func (r *testRegistry) logTail() string {
 		return err.Error()
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
 	}
 	return strings.Join(lines, "\n")
 }

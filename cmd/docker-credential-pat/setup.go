@@ -95,6 +95,11 @@ func runSetup(a *app, args []string) int {
 	switch {
 	case prev == credstore.HelperName && res.Backup == "":
 		a.warn(credstore.Warning{Message: fmt.Sprintf(`%s already says "credsStore": "pat"`, cfg.Path())})
+	case res.Backup != "" && len(res.Moved) > 0:
+		a.warn(credstore.Warning{
+			Message: fmt.Sprintf(`set "credsStore": "pat" in %s; the previous file, %s, still holds the moved credentials in plain text`, cfg.Path(), res.Backup),
+			Hint:    "once docker works, delete it: rm " + res.Backup,
+		})
 	case res.Backup != "":
 		a.warn(credstore.Warning{Message: fmt.Sprintf(`set "credsStore": "pat" in %s (the previous file is %s)`, cfg.Path(), res.Backup)})
 	default:
