@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
@@ -138,6 +139,12 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	for _, n := range cfg.sizes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		for name, kr := range map[string]*keychaintest.SecretService{"pat": patSS, "secretservice": refSS} {
+			if dead := deadPIDs(kr); len(dead) > 0 {
+				rep.notes = append(rep.notes, fmt.Sprintf("before N=%d: a daemon of %s's Secret Service had died (pids %v)", n, name, dead))
+				logf("before N=%d: a daemon of %s's Secret Service died (pids %v)", n, name, dead)
+			}
 		}
 		r.populate(ctx, n)
 		r.level(ctx, n)
@@ -277,4 +284,15 @@ func startKeyring(dir string) (*keychaintest.SecretService, error) {
 		return nil, fmt.Errorf("cannot start the Secret Service: %w", err)
 	}
 	return ss, nil
+}
+
+// deadPIDs lists the harness's daemons that no longer run.
+func deadPIDs(ss *keychaintest.SecretService) []int {
+	var dead []int
+	for _, pid := range ss.PIDs() {
+		if syscall.Kill(pid, 0) != nil {
+			dead = append(dead, pid)
+		}
+	}
+	return dead
 }
