@@ -86,6 +86,9 @@ func run() int {
 	}
 
 	rep, err := bench(ctx, cfg, tmp)
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("interrupted; %s left as it was", cfg.out)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 1
