@@ -183,7 +183,7 @@ func (rep *report) ratioTarget(name string, cells []*cell, a, b string, limit fl
 			return t
 		}
 		worst = max(worst, r)
-		parts = append(parts, fmt.Sprintf("%s N=%d: %.2f", c.op, c.n, r))
+		parts = append(parts, fmt.Sprintf("%s N=%d: %.3g", c.op, c.n, r))
 	}
 	if worst < 0 {
 		t.result = "not measured"
