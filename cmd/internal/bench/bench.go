@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
@@ -45,6 +46,7 @@ type runner struct {
 	version *helper    // docker-credential-pat for the floor
 	rep     *report
 
+	rssFile   string        // where GNU time writes a peak RSS
 	deadline  time.Time     // when the whole run should be done
 	cellsLeft int           // cells not measured yet
 	perEntry  time.Duration // last fill's wall time per entry, all helpers together
@@ -66,7 +68,8 @@ func (r *runner) cellBudget() time.Duration {
 func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	start := time.Now()
 	rep := newReport(ctx, cfg)
-	r := &runner{cfg: cfg, rep: rep, deadline: start.Add(cfg.total)}
+	r := &runner{cfg: cfg, rep: rep, deadline: start.Add(cfg.total), perEntry: 100 * time.Millisecond,
+		rssFile: filepath.Join(tmp, "rss")}
 	for _, n := range cfg.sizes {
 		r.cellsLeft += 6
 		if n == cfg.getAllN {
@@ -83,17 +86,23 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	passBin, passErr := buildRef(ctx, cfg, tmp, "pass", false)
 	rep.buildTime = time.Since(start)
 
-	logf("starting a private D-Bus session and gnome-keyring")
-	kr := filepath.Join(tmp, "keyring")
-	if err := os.Mkdir(kr, 0o700); err != nil {
+	// One private Secret Service per helper that uses one: gnome-keyring
+	// rewrites its whole keyring file on every change, so a shared keyring
+	// would make each helper pay for the other's N entries, and filling
+	// 2 x 1,000 entries into one keyring takes minutes.
+	logf("starting private D-Bus sessions with gnome-keyring")
+	patSS, err := startKeyring(filepath.Join(tmp, "kr-pat"))
+	if err != nil {
 		return nil, err
 	}
-	ss, err := keychaintest.StartSecretService(kr)
+	defer patSS.Stop()
+	refSS, err := startKeyring(filepath.Join(tmp, "kr-ref"))
 	if err != nil {
-		return nil, fmt.Errorf("cannot start the Secret Service: %w", err)
+		return nil, err
 	}
-	defer ss.Stop()
-	base := append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}, ss.Env()...)
+	defer refSS.Stop()
+	path := []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	base := append(append([]string(nil), path...), patSS.Env()...)
 
 	pat := &helper{name: colPat, bin: patBin, env: append(append([]string(nil), base...),
 		"DOCKER_CREDENTIAL_PAT_STATE_DIR="+filepath.Join(tmp, "pat-state"),
@@ -105,11 +114,11 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 		keyctl.err = fmt.Errorf("the kernel keyring is Linux only")
 	}
 	r.version = &helper{name: colVersion, bin: patBin, env: pat.env}
-	sshelper := &helper{name: colSS, bin: ssBin, env: base, err: ssErr}
+	sshelper := &helper{name: colSS, bin: ssBin, env: append(append([]string(nil), path...), refSS.Env()...), err: ssErr}
 	passhelper := &helper{name: colPass, bin: passBin, err: passErr}
 	var passFill func(context.Context, creds) error
 	if passErr == nil {
-		ps, err := startPassStore(filepath.Join(tmp, "pass"), base)
+		ps, err := startPassStore(filepath.Join(tmp, "pass"), append(path, "HOME="+filepath.Join(tmp, "pass")))
 		if err != nil {
 			passhelper.err = fmt.Errorf("cannot set up pass: %w", err)
 		} else {
@@ -130,6 +139,12 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	for _, n := range cfg.sizes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		for name, kr := range map[string]*keychaintest.SecretService{"pat": patSS, "secretservice": refSS} {
+			if dead := deadPIDs(kr); len(dead) > 0 {
+				rep.notes = append(rep.notes, fmt.Sprintf("before N=%d: a daemon of %s's Secret Service had died (pids %v)", n, name, dead))
+				logf("before N=%d: a daemon of %s's Secret Service died (pids %v)", n, name, dead)
+			}
 		}
 		r.populate(ctx, n)
 		r.level(ctx, n)
@@ -173,7 +188,7 @@ func (r *runner) choosePayloads(ctx context.Context) {
 func (r *runner) populate(ctx context.Context, n int) {
 	t0 := time.Now()
 	defer func() {
-		if n > r.filled {
+		if n-r.filled >= 10 { // one entry says more about start-up than about filling
 			r.perEntry = time.Since(t0) / time.Duration(n-r.filled)
 		}
 		r.filled = n
@@ -256,4 +271,28 @@ func (r *runner) cleanup() {
 			_, _ = s.erase(ctx, k)
 		}
 	}
+}
+
+// startKeyring starts a private D-Bus session with an unlocked
+// gnome-keyring under dir.
+func startKeyring(dir string) (*keychaintest.SecretService, error) {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ss, err := keychaintest.StartSecretService(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start the Secret Service: %w", err)
+	}
+	return ss, nil
+}
+
+// deadPIDs lists the harness's daemons that no longer run.
+func deadPIDs(ss *keychaintest.SecretService) []int {
+	var dead []int
+	for _, pid := range ss.PIDs() {
+		if syscall.Kill(pid, 0) != nil {
+			dead = append(dead, pid)
+		}
+	}
+	return dead
 }

@@ -20,11 +20,11 @@ const (
 	opGetAll  = "list + get all"
 )
 
-// sample is one timed operation: one process, or for opGetAll the sum of
-// the list and every get.
+// sample is one operation: one process, or for opGetAll the sum of the
+// list and every get.
 type sample struct {
 	wall time.Duration
-	rss  int64 // KiB
+	rss  int64 // peak RSS in KiB, in the untimed warm-up only
 }
 
 // column is one helper's samples in a cell, aligned by run.
@@ -34,6 +34,7 @@ type column struct {
 	err     error     // why it stopped (or never started)
 	skipped bool      // never ran: the helper was unusable before the cell
 	check   string    // what the answers looked like (list keys, hits)
+	rss     int64     // peak RSS in KiB, from the warm-up run; 0: not measured
 }
 
 // cell is one operation at one N, every helper interleaved.
@@ -81,13 +82,19 @@ func (r *runner) measure(ctx context.Context, op string, n, runs, minRuns, warmu
 			if col.err != nil {
 				continue
 			}
-			s, err := probes[i].do(ctx, it)
+			pctx := ctx
+			if it < warmup { // untimed: measure peak RSS there
+				pctx = withRSS(ctx, r.rssFile)
+			}
+			s, err := probes[i].do(pctx, it)
 			if err != nil {
 				col.err = err
 				continue
 			}
 			if it >= warmup {
 				col.samples[it-warmup] = &s
+			} else {
+				col.rss = max(col.rss, s.rss)
 			}
 		}
 		if it >= warmup {
@@ -178,7 +185,7 @@ func (r *runner) level(ctx context.Context, n int) {
 		for _, s := range trio {
 			all = append(all, r.getAllProbe(s))
 		}
-		r.measure(ctx, opGetAll, n, cfg.runs, min(3, cfg.minRuns), 0, all)
+		r.measure(ctx, opGetAll, n, cfg.runs, 1, 0, all)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ type passStore struct {
 	gnupgHome string
 	storeDir  string
 	env       []string // base and the two above, for pass and gpg
+	keyID     string   // the key's fingerprint, as in the store's .gpg-id
 }
 
 func (p *passStore) vars() []string {
@@ -63,6 +63,7 @@ func startPassStore(dir string, base []string) (*passStore, error) {
 		p.stop()
 		return nil, errors.New("gpg made no key")
 	}
+	p.keyID = fpr
 	ini := exec.Command("pass", "init", fpr)
 	ini.Env = env
 	if err := runQuiet(ini, time.Minute); err != nil {
@@ -79,13 +80,19 @@ func (p *passStore) stop() {
 	_ = runQuiet(kill, 30*time.Second)
 }
 
-// insert stores c exactly where docker-credential-pass's store puts it, with
-// the same `pass insert -f -m`, but without the helper's `pass ls` check
-// that precedes every call (a walk of the whole store with tree), which
-// makes filling 1,000 entries through the helper too slow for the budget.
+// insert stores c exactly as docker-credential-pass's store would (`pass
+// insert -f -m docker-credential-helpers/<base64url(serverURL)>/<username>`):
+// the same file, encrypted by the same gpg command pass runs, but without
+// pass's shell script and the helper's `pass ls` walk of the whole store
+// before every call, which make filling 1,000 entries too slow for the
+// time budget. The secret goes to gpg on stdin only.
 func (p *passStore) insert(ctx context.Context, c creds) error {
-	name := path.Join("docker-credential-helpers", base64.URLEncoding.EncodeToString([]byte(c.ServerURL)), c.Username)
-	cmd := exec.CommandContext(ctx, "pass", "insert", "-f", "-m", name)
+	dir := filepath.Join(p.storeDir, "docker-credential-helpers", base64.URLEncoding.EncodeToString([]byte(c.ServerURL)))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "gpg", "-e", "-r", p.keyID, "-o", filepath.Join(dir, c.Username+".gpg"),
+		"--quiet", "--yes", "--compress-algo=none", "--no-encrypt-to")
 	cmd.Env = p.env
 	cmd.Stdin = strings.NewReader(c.Secret)
 	return runQuiet(cmd, processTimeout)

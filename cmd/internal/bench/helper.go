@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -26,10 +27,26 @@ type helper struct {
 // exit is one finished helper process.
 type exit struct {
 	wall   time.Duration
-	maxRSS int64 // KiB, from wait4's rusage: the process and its reaped children
+	maxRSS int64 // KiB, when measured (see withRSS); else 0
 	stdout []byte
 	stderr []byte
 	code   int
+}
+
+// rssKey marks a context whose helper calls measure peak RSS.
+type rssKey struct{}
+
+// withRSS makes the calls under ctx run through GNU time, which writes the
+// child's peak RSS to file. wait4's own ru_maxrss is no good here: Go
+// starts children with vfork semantics (CLONE_VM), and the kernel carries
+// the parent's high-water mark into the child's at exec, so every helper
+// would look at least as big as this program. GNU time is small; its
+// children start from its size, not ours. Calls with RSS are not timed.
+func withRSS(ctx context.Context, file string) context.Context {
+	if _, err := exec.LookPath("/usr/bin/time"); err != nil {
+		return ctx
+	}
+	return context.WithValue(ctx, rssKey{}, file)
 }
 
 // processTimeout bounds one helper process; the slowest expected call (list
@@ -42,7 +59,11 @@ const processTimeout = 2 * time.Minute
 func (h *helper) call(ctx context.Context, action string, stdin []byte) (exit, error) {
 	ctx, cancel := context.WithTimeout(ctx, processTimeout)
 	defer cancel()
+	rssFile, _ := ctx.Value(rssKey{}).(string)
 	cmd := exec.CommandContext(ctx, h.bin, action)
+	if rssFile != "" {
+		cmd = exec.CommandContext(ctx, "/usr/bin/time", "-f", "%M", "-o", rssFile, h.bin, action)
+	}
 	cmd.Env = h.env
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
@@ -56,8 +77,10 @@ func (h *helper) call(ctx context.Context, action string, stdin []byte) (exit, e
 		return e, fmt.Errorf("%s %s: %w", h.name, action, err)
 	}
 	e.code = cmd.ProcessState.ExitCode()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		e.maxRSS = ru.Maxrss
+	if rssFile != "" {
+		if b, err := os.ReadFile(rssFile); err == nil {
+			e.maxRSS, _ = strconv.ParseInt(strings.TrimSpace(lastLines(string(b), 1)), 10, 64)
+		}
 	}
 	if ctx.Err() != nil {
 		return e, fmt.Errorf("%s %s: killed after %s", h.name, action, processTimeout)

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +39,10 @@ type config struct {
 }
 
 func main() {
+	// keychaintest starts its daemons with Pdeathsig, which Linux ties to
+	// the thread that forked them, not the process: keep every fork of
+	// this goroutine on one thread that lives as long as the program.
+	runtime.LockOSThread()
 	os.Exit(run())
 }
 
@@ -81,6 +86,9 @@ func run() int {
 	}
 
 	rep, err := bench(ctx, cfg, tmp)
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("interrupted; %s left as it was", cfg.out)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 1

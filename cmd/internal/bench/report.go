@@ -139,16 +139,12 @@ func (rep *report) cellsOf(op string) []*cell {
 	return out
 }
 
-// peakRSS is the largest maxrss of a column label over every cell (KiB).
+// peakRSS is the largest peak RSS of a column label over every cell (KiB).
 func (rep *report) peakRSS(label string) int64 {
 	var peak int64
 	for _, c := range rep.cells {
 		if col := c.col(label); col != nil {
-			for _, s := range col.samples {
-				if s != nil {
-					peak = max(peak, s.rss)
-				}
-			}
+			peak = max(peak, col.rss)
 		}
 	}
 	return peak
@@ -187,7 +183,7 @@ func (rep *report) ratioTarget(name string, cells []*cell, a, b string, limit fl
 			return t
 		}
 		worst = max(worst, r)
-		parts = append(parts, fmt.Sprintf("%s N=%d: %.2f", c.op, c.n, r))
+		parts = append(parts, fmt.Sprintf("%s N=%d: %.3g", c.op, c.n, r))
 	}
 	if worst < 0 {
 		t.result = "not measured"
@@ -251,6 +247,9 @@ func (rep *report) rssTarget() target {
 	}
 	mib := float64(peak) / 1024
 	t.measured = fmt.Sprintf("%.1f MiB", mib)
+	if rep.peakRSS(colPat) == 0 {
+		t.measured += " (kernel-keyring backend and version only)"
+	}
 	t.result = "pass"
 	if mib >= 20 {
 		t.result = fmt.Sprintf("FAIL: %.2f× the limit", mib/20)
@@ -308,8 +307,8 @@ func (rep *report) markdown() string {
 	w("# Benchmarks\n\n")
 	w("Written by `make bench` (`go run ./cmd/internal/bench`); edit the program, not this file.\n\n")
 	w("Whole-process wall time of each credential helper as Docker runs it: fork and exec the helper with the action as its argument, the payload on stdin, wait for exit. ")
-	w("All helpers talk to the same private gnome-keyring (a fresh D-Bus session bus, unlocked login collection, temporary HOME); docker-credential-pass uses a throwaway GnuPG key without passphrase. ")
-	w("Each helper is filled with N entries through its own `store`; each cell then runs one untimed warm-up and up to %d timed runs, the helpers interleaved in rotating order (A B C, B C A, …) so drift hits all of them. ", rep.cfg.runs)
+	w("docker-credential-pat and docker-credential-secretservice each talk to their own private gnome-keyring (a fresh D-Bus session bus, unlocked login collection, temporary HOME), so each keyring holds only that helper's N entries; docker-credential-pass uses a throwaway GnuPG key without passphrase. ")
+	w("Each helper is filled with N entries through its own `store` (docker-credential-pass: through the gpg command its `store` ends in, see Notes); each cell then runs one untimed warm-up and up to %d timed runs, the helpers interleaved in rotating order (A B C, B C A, …) so drift hits all of them. ", rep.cfg.runs)
 	w("Times are **median** (min–max); ratios are the median of the per-run ratios of the two helpers in the same run. ")
 	w("`pat` is docker-credential-pat on its Secret Service backend, `pat (keyctl)` on the Linux kernel keyring.\n\n")
 
@@ -356,26 +355,23 @@ func (rep *report) markdown() string {
 	}
 	w("\n")
 
-	w("\n## Peak RSS\n\nFrom wait4's rusage (`ru_maxrss`: the helper or the largest of the children it waited for, e.g. gpg under pass).\n\n| helper | peak over all runs | median in get (hit) |\n| --- | ---: | ---: |\n")
+	w("\n## Peak RSS\n\nMeasured in each cell's untimed warm-up run through GNU time (`%%M`: the helper, or the largest of the children it waited for, such as gpg under pass). wait4's own `ru_maxrss` would be wrong here: a child started by a Go program carries the parent's high-water mark across exec.\n\n")
+	w("| helper | peak over all cells |")
+	gets := rep.cellsOf(opGetHit)
+	for _, c := range gets {
+		w(" get (hit) N=%d |", c.n)
+	}
+	w("\n| --- | ---: |%s\n", strings.Repeat(" ---: |", len(gets)))
 	for _, label := range []string{colPat, colKeyctl, colVersion, colSS, colPass} {
 		peak := rep.peakRSS(label)
 		if peak == 0 {
 			continue
 		}
-		var gets []int64
-		for _, c := range rep.cellsOf(opGetHit) {
-			for _, s := range c.col(label).samples {
-				if s != nil {
-					gets = append(gets, s.rss)
-				}
-			}
+		w("| %s | %s |", label, mib(peak))
+		for _, c := range gets {
+			w(" %s |", mib(c.col(label).rss))
 		}
-		med := "–"
-		if len(gets) > 0 {
-			slices.Sort(gets)
-			med = fmt.Sprintf("%.1f MiB", float64(median(gets))/1024)
-		}
-		w("| %s | %.1f MiB | %s |\n", label, float64(peak)/1024, med)
+		w("\n")
 	}
 
 	w("\n## What the answers looked like\n\n| operation | N | helper | answer |\n| --- | ---: | --- | --- |\n")
@@ -396,8 +392,9 @@ func (rep *report) markdown() string {
 			}
 		}
 	}
-	w("- ² fewer than %d runs: the cell used up its share of the time budget (%s for the whole run, each cell getting what is left divided by the cells left, at most %s) and stopped at the first run past it (at least %d runs; %d for `list + get all`, which has no warm-up run).\n",
-		rep.cfg.runs, rep.cfg.total, rep.cfg.budget, rep.cfg.minRuns, min(3, rep.cfg.minRuns))
+	w("- ² fewer than %d runs: the cell used up its share of the time budget (%s for the whole run, each cell getting what is left divided by the cells left, at most %s) and stopped at the first run past it (at least %d runs; 1 for `list + get all`, whose every run is already N+1 processes, and which has no warm-up run).\n",
+		rep.cfg.runs, rep.cfg.total, rep.cfg.budget, rep.cfg.minRuns)
+	w("- docker-credential-pass is filled by encrypting each entry to `$PASSWORD_STORE_DIR/docker-credential-helpers/<base64url(server URL)>/<username>.gpg` with the gpg command `pass insert -m` runs: the same files its `store` writes, without the `pass ls` walk of the whole store the helper does before every call, which made filling 1,000 entries take minutes. The timed `store` cells use the helper itself.\n")
 	w("- store (replace) stores a new token for an existing server URL (a rotated token); store (new key) adds `new-<N>-<run>.example.com`, which erase then removes, so N stays put.\n")
 	for _, n := range rep.notes {
 		w("- %s\n", oneLine(n))
@@ -508,4 +505,11 @@ func firstLine(s string) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func mib(kib int64) string {
+	if kib == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
 }
