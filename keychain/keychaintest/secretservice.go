@@ -282,13 +282,26 @@ func (s *SecretService) start(name string, cmd *exec.Cmd) (*daemon, error) {
 	if cmd.Stdout == nil { // keep stdout too, unless the caller reads it
 		cmd.Stdout = d.out
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("keychaintest: start %s: %w", name, err)
-	}
+	started := make(chan error, 1)
 	go func() {
+		// Pdeathsig (procattr_linux.go) fires when the thread that started
+		// the daemon exits, not the process. A goroutine elsewhere that
+		// locks its thread and ends (the keyctl backend does) terminates
+		// that thread: had the daemon been started from it, the daemon
+		// would die mid-test. So the daemon is started from a thread that
+		// this goroutine keeps until the daemon is gone.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		d.err = cmd.Wait()
 		close(d.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("keychaintest: start %s: %w", name, err)
+	}
 	return d, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -170,5 +171,29 @@ func TestRequireSkipsOrFails(t *testing.T) {
 	}
 	if f := require(true); f.skipped == "" {
 		t.Errorf("CI=true -short: want a skip, got failed %q", f.failed)
+	}
+}
+
+// Goroutines that lock their OS thread and end (as the keyctl backend's
+// calls do) terminate their threads; the daemons must survive that, since
+// Linux sends Pdeathsig when the thread that started them exits.
+func TestDaemonsSurviveThreadExits(t *testing.T) {
+	s := Start(t, testing.Short())
+	for i := 0; i < 64; i++ {
+		done := make(chan struct{})
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+			close(done)
+		}()
+		<-done
+	}
+	time.Sleep(200 * time.Millisecond) // let the killed threads' signals land, if any
+	for _, pid := range s.PIDs() {
+		if err := syscall.Kill(pid, 0); err != nil {
+			t.Errorf("daemon %d died after threads exited: %v", pid, err)
+		}
+	}
+	if _, err := s.Locked(); err != nil {
+		t.Errorf("the Secret Service stopped answering: %v", err)
 	}
 }
