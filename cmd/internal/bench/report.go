@@ -383,6 +383,7 @@ func (rep *report) markdown() string {
 		}
 	}
 
+	w("%s", whyText)
 	w("\n## Notes\n\n")
 	w("- ¹ failed: the helper stopped answering as expected; the first error of each failed cell:\n")
 	for _, c := range rep.cells {
@@ -513,3 +514,26 @@ func mib(kib int64) string {
 	}
 	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
 }
+
+// whyText says where docker-credential-pat's time goes, from profiling
+// (GODEBUG=inittrace, go test -bench -cpuprofile, dbus-monitor, strace), so
+// that a target the table marks FAIL comes with its reason.
+const whyText = `
+## Where the time goes (why a target can fail)
+
+- **The process floor.** A static Go binary that prints its version takes about 11 ms here
+  (` + "`pat version`" + ` above); docker-credential-secretservice's whole ` + "`get`" + ` takes about 30 ms.
+  ` + "`get`" + ` at 0.5 of secretservice would leave about 4 ms for everything a get does beyond
+  starting: it does not fit. Start-up work is guarded: a test fails if any package of ours
+  allocates more than 64 KiB at init (a regexp compiled at init once cost every get 20 ms).
+- **The Secret Service exchange.** go-keyring makes about 8 D-Bus calls for one get (lock check,
+  OpenSession, Unlock twice, SearchItems, GetSecret, Close); about 3 would do. That is the gap
+  between ` + "`pat get`" + ` and ` + "`pat (keyctl) get`" + ` (about 6 ms).
+- **Counting the use.** Every get takes the index lock and rewrites index.json (no fsync) to
+  record lastUsedAt, lastUsedBy and useCount: about 480 bytes an entry, 48 KB at N=100, 480 KB at
+  N=1,000, hence the growth of get with N and get / version above 2.5 at N=1,000. An
+  append-only use journal folded into the index by the next store would make get independent of N.
+- **list** reads the index alone (one line an entry, scanned without a JSON decoder) and is
+  independent of the keychain: 0.008 of secretservice at N=1,000, whose list asks the keyring
+  for every item (and returns its labels, not the server URLs).
+`
