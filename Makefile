@@ -58,7 +58,17 @@ e2e:
 # Whole-process timings against the reference helpers; writes BENCHMARKS.md
 # (under 10 minutes on 2 cores; needs what `make test` needs, plus pass,
 # gnupg and libsecret-1-dev to build docker-credential-secretservice).
+# The side-by-side benchmark (BENCHMARKS.md). The reference helpers need cgo
+# and libsecret, pass and GnuPG: installed here when we are root with apt.
+BENCH_DEBS := gnome-keyring dbus libsecret-1-dev gcc pkg-config pass gnupg time
 bench:
+	@if ! { pkg-config --exists libsecret-1 && command -v pass gpg gcc gnome-keyring-daemon dbus-daemon >/dev/null && test -x /usr/bin/time; }; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BENCH_DEBS); \
+	  else \
+	    echo "make bench needs: sudo apt-get install -y $(BENCH_DEBS)" >&2; exit 1; \
+	  fi; \
+	fi
 	$(GO) run ./cmd/internal/bench
 
 clean:
