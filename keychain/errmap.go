@@ -28,6 +28,8 @@ const (
 		"(secret-tool search --unlock service docker-credential-pat), or use --backend keyctl"
 	hintSSDenied = "the Secret Service refused access: check its policy (e.g. KeePassXC's Secret Service settings), " +
 		"or use --backend keyctl"
+	hintSSCrashed = "the Secret Service (gnome-keyring-daemon) exited while answering, probably a crash: " +
+		"run the command again (the session starts it again), or gnome-keyring-daemon --start --components=secrets"
 	hintSSTimeout = "the Secret Service did not answer: it may be waiting on an unlock prompt; unlock the keyring " +
 		"(secret-tool search --unlock service docker-credential-pat), raise DOCKER_CREDENTIAL_PAT_TIMEOUT, " +
 		"or use --backend keyctl"
@@ -92,6 +94,9 @@ var rules = map[string][]rule{
 			"dismissed",
 			"is locked",
 		}, ErrLocked, hintSSLocked},
+		{[]string{
+			"disconnected from message bus without replying",
+		}, ErrUnavailable, hintSSCrashed},
 		{[]string{
 			"org.freedesktop.dbus.error.noreply",
 			"did not receive a reply",

@@ -29,6 +29,7 @@ func TestMapErrorTexts(t *testing.T) {
 		{NameSecretService, "Cannot get secret of a locked object", ErrLocked, "unlock"},
 		{NameSecretService, "failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'", ErrLocked, "unlock"},
 		{NameSecretService, "prompt dismissed", ErrLocked, "unlock"},
+		{NameSecretService, "Message recipient disconnected from message bus without replying", ErrUnavailable, "run the command again"},
 		{NameSecretService, "Did not receive a reply. Possible causes include: the remote application did not send a reply", ErrTimeout, "DOCKER_CREDENTIAL_PAT_TIMEOUT"},
 		{NameSecretService, "Rejected send message, 1 matched rules; type=\"method_call\" ... (org.freedesktop.DBus.Error.AccessDenied)", ErrDenied, "keyctl"},
 		{NameSecretService, "only dh-ietf1024-sha256-aes128-cbc-pkcs7 is supported", ErrDenied, "keyctl"},

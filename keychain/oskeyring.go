@@ -41,7 +41,8 @@ type osBackend struct {
 	name   string
 	kr     keyringAPI
 	encode bool // store non-text data as encodedPrefix+base64
-	// skipLockCheck leaves a locked collection to go-keyring (tests).
+	// skipLockCheck leaves a locked collection to go-keyring, and the
+	// preflight off the bus (tests).
 	skipLockCheck bool
 }
 

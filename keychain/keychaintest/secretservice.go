@@ -360,6 +360,16 @@ func (s *SecretService) connect(ctx context.Context) (*dbus.Conn, error) {
 		conn.Close()
 		return nil, err
 	}
+	// A first message that needs gnome-keyring's per-client record can
+	// abort the daemon (see keychain's greet): read the Service's
+	// Collections property first, as the backend does.
+	var v dbus.Variant
+	err = conn.Object(secretsName, secretsPath).
+		CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, serviceIface, "Collections").Store(&v)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
 	return conn, nil
 }
 
@@ -416,6 +426,40 @@ func (s *SecretService) Locked() (bool, error) {
 	return s.defaultLocked(context.Background())
 }
 
+// Err reports a daemon that is no longer running although Stop was not
+// called (a crash: gnome-keyring-daemon aborts on some bad input), with its
+// exit status and the end of its output; nil while all run.
+func (s *SecretService) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, d := range []*daemon{s.bus, s.keyrng} {
+		if d == nil {
+			continue
+		}
+		select {
+		case <-d.done:
+			errs = append(errs, fmt.Errorf("keychaintest: %s (pid %d) exited during the test (%v): %s",
+				d.name, d.cmd.Process.Pid, d.err, d.out))
+		default:
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Kill ends gnome-keyring-daemon at once with SIGKILL, as a crash would,
+// and waits for it; Err does not report it. The bus stays up.
+func (s *SecretService) Kill() error {
+	s.mu.Lock()
+	d := s.keyrng
+	s.keyrng = nil
+	s.mu.Unlock()
+	if d == nil {
+		return errors.New("keychaintest: no gnome-keyring-daemon to kill")
+	}
+	return d.kill()
+}
+
 // Stop ends gnome-keyring-daemon, then the bus: SIGTERM, then SIGKILL if it
 // has not exited within a few seconds, waiting for each. Safe to call twice.
 func (s *SecretService) Stop() error {
@@ -444,6 +488,11 @@ func (d *daemon) stop() error {
 		return nil
 	case <-time.After(stopTimeout):
 	}
+	return d.kill()
+}
+
+// kill sends SIGKILL and waits for the daemon to be gone.
+func (d *daemon) kill() error {
 	_ = d.cmd.Process.Kill()
 	select {
 	case <-d.done:
@@ -498,6 +547,7 @@ func (t *tail) String() string {
 type TB interface {
 	Helper()
 	Skip(args ...any)
+	Errorf(format string, args ...any)
 	Fatal(args ...any)
 	Logf(format string, args ...any)
 	Cleanup(func())
@@ -523,7 +573,9 @@ func Require(t TB, short bool) {
 }
 
 // Start calls Require, starts a SecretService in a fresh temporary directory
-// and stops it (and removes the directory) when the test ends.
+// and stops it (and removes the directory) when the test ends. A daemon
+// that died before then fails the test (see Err): whatever the test saw
+// next was not about the code under test.
 func Start(t TB, short bool) *SecretService {
 	t.Helper()
 	Require(t, short)
@@ -539,6 +591,9 @@ func Start(t TB, short bool) *SecretService {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if err := s.Err(); err != nil {
+			t.Errorf("%v", err)
+		}
 		err := s.Stop()
 		os.RemoveAll(dir)
 		if err != nil {

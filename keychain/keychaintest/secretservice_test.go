@@ -4,6 +4,7 @@ package keychaintest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -24,17 +25,25 @@ func alive(pid int) bool {
 	return len(f) > 0 && f[0] != "Z" && syscall.Kill(pid, 0) == nil
 }
 
-func TestStartLockStop(t *testing.T) {
+// startUnmanaged starts a SecretService that the test stops itself (unlike
+// Start's, Stop is not left to a cleanup); the directory goes at the end.
+func startUnmanaged(t *testing.T) *SecretService {
+	t.Helper()
 	Require(t, testing.Short())
 	dir, err := os.MkdirTemp("", "dcp-ss-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	s, err := StartSecretService(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestStartLockStop(t *testing.T) {
+	s := startUnmanaged(t)
 	pids := s.PIDs()
 	if len(pids) != 2 {
 		t.Fatalf("PIDs = %v, want the bus and the keyring", pids)
@@ -133,6 +142,9 @@ func (f *fakeTB) Logf(format string, args ...any) {}
 func (f *fakeTB) Cleanup(func())                  {}
 func (f *fakeTB) Skip(args ...any)                { f.skipped = fmtArgs(args); panic(stop{}) }
 func (f *fakeTB) Fatal(args ...any)               { f.failed = fmtArgs(args); panic(stop{}) }
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.failed = fmt.Sprintf(format, args...)
+}
 
 func fmtArgs(args []any) string {
 	var b strings.Builder
@@ -195,5 +207,33 @@ func TestDaemonsSurviveThreadExits(t *testing.T) {
 	}
 	if _, err := s.Locked(); err != nil {
 		t.Errorf("the Secret Service stopped answering: %v", err)
+	}
+}
+
+// A daemon that dies under a test is reported with how it ended, and Stop
+// still cleans up after it.
+func TestErrReportsADeadDaemon(t *testing.T) {
+	s := startUnmanaged(t)
+	defer s.Stop()
+	if err := s.Err(); err != nil {
+		t.Fatalf("Err with both daemons running: %v", err)
+	}
+	pids := s.PIDs()
+	if err := syscall.Kill(pids[1], syscall.SIGABRT); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	err := s.Err()
+	if err == nil || !strings.Contains(err.Error(), "gnome-keyring-daemon") || !strings.Contains(err.Error(), "abort") {
+		t.Fatalf("Err after the keyring daemon was killed: %v", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop after a daemon died: %v", err)
+	}
+	if syscall.Kill(pids[0], 0) == nil {
+		t.Errorf("bus %d still running after Stop", pids[0])
 	}
 }
