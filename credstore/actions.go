@@ -99,7 +99,13 @@ func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)
 		}
 		e.State, e.Listed = "", false
 		x.put(e)
-		return x.write(true)
+		if err := x.write(true); err != nil {
+			return err
+		}
+		if !sameToken {
+			s.dropUse(key) // counted the token this one replaced
+		}
+		return nil
 	})
 }
 
@@ -112,16 +118,13 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", err
 	}
 	now := s.now().UTC()
-	var e *Entry
-	x, err := s.readIndex()
-	if err == nil {
-		e, err = x.get(key)
-	}
+	e, exists, err := lookupIndex(s.IndexPath(), key)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
 			Hint: "docker-credential-pat doctor --repair"})
+		e, exists = nil, false
 	}
-	if e == nil && x != nil && x.exists {
+	if e == nil && exists {
 		// Every keychain item of ours has an index entry (a store records
 		// its intent first), so a readable index that lacks the key is a
 		// miss without asking the keychain: anonymous pulls stay fast.
@@ -160,8 +163,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", ErrNotFound
 	}
 	if e != nil {
-		s.recordUse(key, now)
-		s.remind(e, now)
+		s.recordUse(e, now)
 	}
 	return p.Username, p.Secret, nil
 }
@@ -171,54 +173,62 @@ func (s *Store) warnKeychain(err error) {
 	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: keychain.HintOf(err)})
 }
 
-// recordUse counts a get as a use, or as a bulk read when it is the
-// second or later get of a caller that just listed (see listMarker).
-// Use counts are not worth an fsync: losing the last few to a power cut is
-// fine; losing one to a race is not, hence the lock.
-func (s *Store) recordUse(key string, now time.Time) {
-	err := s.locked(func(x *index) error {
-		e, err := x.get(key)
-		if err != nil || e == nil {
-			return err
-		}
-		m := s.recentList()
-		if m == nil || m.Gets == 0 {
+// recordUse counts a get of e as a use, or as a bulk read when it is the
+// second or later get of a caller that just listed (see listMarker), in
+// e's use record; and reminds of a token that expires soon. Losing the
+// last use to a power cut is fine; losing one to a race is not, hence the
+// lock.
+func (s *Store) recordUse(e *Entry, now time.Time) {
+	if err := s.ensureDir(); err != nil {
+		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
+		return
+	}
+	unlock, err := lockState(s.dir)
+	if err != nil {
+		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
+		return
+	}
+	defer unlock()
+	m := s.recentList()
+	if m == nil || m.Gets == 0 {
+		err = s.updateUse(e, func(e *Entry) {
 			if m != nil {
-				m.Gets, m.First, m.PrevAt, m.PrevBy = 1, key, e.LastUsedAt, e.LastUsedBy
+				m.Gets, m.First, m.PrevAt, m.PrevBy = 1, e.Key, e.LastUsedAt, e.LastUsedBy
 				s.writeListMarker(*m)
 			}
 			e.UseCount++
 			e.LastUsedAt = timePtr(now)
 			e.LastUsedBy = s.caller.Name
-			x.put(e)
-			return x.write(false)
-		}
+		})
+	} else {
 		if m.Gets == 1 {
 			// The first get after the list was the start of a bulk read.
-			if first, err := x.get(m.First); err == nil && first != nil && first.UseCount > 0 {
-				first.UseCount--
-				first.LastUsedAt, first.LastUsedBy = m.PrevAt, m.PrevBy
-				first.BulkReads++
-				first.LastBulkReadAt = timePtr(m.At)
-				x.put(first)
+			if first, _, ferr := lookupIndex(s.IndexPath(), m.First); ferr == nil && first != nil {
+				_ = s.updateUse(first, func(first *Entry) {
+					if first.UseCount > 0 {
+						first.UseCount--
+						first.LastUsedAt, first.LastUsedBy = m.PrevAt, m.PrevBy
+						first.BulkReads++
+						first.LastBulkReadAt = timePtr(m.At)
+					}
+				})
 			}
 		}
 		m.Gets++
 		s.writeListMarker(*m)
-		if e, err = x.get(key); err != nil || e == nil {
-			return err
-		}
-		e.BulkReads++
-		e.LastBulkReadAt = timePtr(now)
-		x.put(e)
-		return x.write(false)
-	})
-	if err != nil {
-		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", key, err)})
+		err = s.updateUse(e, func(e *Entry) {
+			e.BulkReads++
+			e.LastBulkReadAt = timePtr(now)
+		})
 	}
+	if err != nil {
+		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
+	}
+	s.remind(e, now)
 }
 
-// remind warns, at most once a day, about a token that expires soon.
+// remind warns, at most once a day, about a token that expires soon. e
+// carries its use record; the caller holds the index lock.
 func (s *Store) remind(e *Entry, now time.Time) {
 	if e.ExpiresAt == nil || e.ExpiresAt.Sub(now) > reminderWindow {
 		return
@@ -230,15 +240,7 @@ func (s *Store) remind(e *Entry, now time.Time) {
 		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, RelativeTime(*e.ExpiresAt, now)),
 		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, displayRegistry(e.ServerURL)),
 	})
-	_ = s.locked(func(x *index) error {
-		cur, err := x.get(e.Key)
-		if err != nil || cur == nil {
-			return err
-		}
-		cur.ReminderAt = timePtr(now)
-		x.put(cur)
-		return x.write(false)
-	})
+	_ = s.updateUse(e, func(e *Entry) { e.ReminderAt = timePtr(now) })
 }
 
 // Delete erases the credentials for serverURL. It is the protocol's erase.
@@ -265,7 +267,11 @@ func (s *Store) erase(x *index, e *Entry) error {
 		return err
 	}
 	x.remove(e.Key)
-	return x.write(true)
+	if err := x.write(true); err != nil {
+		return err
+	}
+	s.dropUse(e.Key)
+	return nil
 }
 
 // List maps every stored server URL, as it was stored, to its username.

@@ -707,6 +707,11 @@ func (d *doctor) interrupted() {
 		}
 		return out, nil
 	}
+	if d.opts.Repair {
+		// Use records of erased entries (a process killed between the
+		// erase and the record's removal) hold no secret; drop them.
+		_ = d.s.locked(func(x *index) error { d.s.sweepUses(x); return nil })
+	}
 	before, err := pending()
 	if err != nil {
 		d.r.fail(name, err.Error(), "docker-credential-pat doctor --repair")

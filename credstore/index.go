@@ -75,32 +75,82 @@ func readIndex(path string) (*index, error) {
 	return x, nil
 }
 
+// lookupIndex returns the entry under key in the index at path, and
+// whether the file exists, decoding no other entry: get runs on every
+// pull, and building the whole index (1,000 entries: about 2 ms) only to
+// find one would make pulls slower the more credentials there are. A file
+// in another layout goes through readIndex, which names what is wrong.
+func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, &IndexError{Path: path, Err: err}
+	}
+	var raw, version []byte
+	ok := scanIndexLines(data, func(k string, v []byte) {
+		if k == key {
+			raw = v // a key written twice: the last wins, as in readIndex
+		}
+	}, func(k string, v []byte) {
+		if k == "version" {
+			version = v
+		}
+	})
+	if ok && (&index{top: map[string]json.RawMessage{"version": version}}).validVersion() {
+		if raw == nil {
+			return nil, true, nil
+		}
+		var e Entry
+		if json.Unmarshal(raw, &e) == nil {
+			e.Key = key
+			return &e, true, nil
+		}
+	}
+	x, err := readIndex(path)
+	if err != nil {
+		return nil, false, err
+	}
+	e, err = x.get(key)
+	return e, true, err
+}
+
 // parseIndexLines reads the layout encode writes, one entry a line,
 // without scanning every entry's JSON: get and list run on every pull and
 // build, and only the entries they touch are decoded. Anything else (a
 // hand-edited or damaged file) is left to parseIndexJSON.
 func parseIndexLines(path string, data []byte) (*index, bool) {
 	x := &index{path: path, top: map[string]json.RawMessage{}, entries: map[string]*indexEntry{}}
+	ok := scanIndexLines(data, func(key string, raw []byte) {
+		x.entries[key] = &indexEntry{raw: raw}
+	}, func(key string, raw []byte) {
+		x.top[key] = raw
+	})
+	if !ok || !x.validVersion() {
+		return nil, false
+	}
+	return x, true
+}
+
+// scanIndexLines walks data in the layout encode writes, calling entry for
+// each entry line and top for every other top-level member, and reports
+// whether all of data is in that layout.
+func scanIndexLines(data []byte, entry, top func(key string, raw []byte)) bool {
 	rest, ok := bytes.CutPrefix(data, []byte("{\n"))
 	if !ok {
-		return nil, false
+		return false
 	}
 	inEntries, closed := false, false
 	for len(rest) > 0 {
 		line, tail, found := bytes.Cut(rest, []byte("\n"))
 		if !found {
-			return nil, false
+			return false
 		}
 		rest = tail
 		switch {
 		case closed:
-			if len(rest) != 0 || string(line) != "}" {
-				return nil, false
-			}
-			if !x.validVersion() {
-				return nil, false
-			}
-			return x, true
+			return len(rest) == 0 && string(line) == "}"
 		case !inEntries && string(line) == `  "entries": {}`:
 			inEntries, closed = true, true
 		case !inEntries && string(line) == `  "entries": {`:
@@ -110,18 +160,18 @@ func parseIndexLines(path string, data []byte) (*index, bool) {
 		case inEntries:
 			key, raw, ok := splitMember(bytes.TrimPrefix(line, []byte("    ")))
 			if !ok || len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
-				return nil, false
+				return false
 			}
-			x.entries[key] = &indexEntry{raw: raw}
+			entry(key, raw)
 		default:
 			key, raw, ok := splitMember(bytes.TrimPrefix(line, []byte("  ")))
 			if !ok || !json.Valid(raw) {
-				return nil, false
+				return false
 			}
-			x.top[key] = raw
+			top(key, raw)
 		}
 	}
-	return nil, false
+	return false
 }
 
 // splitMember splits `"key": value,` into the key and the value.
@@ -181,8 +231,14 @@ func parseIndexJSON(path string, data []byte) (*index, error) {
 	return x, nil
 }
 
-// get returns the entry under key, or nil.
+// get returns the entry under key, or nil, with its use record laid over
+// it (see useRecord).
 func (x *index) get(key string) (*Entry, error) {
+	return x.getWith(key, nil)
+}
+
+// getWith is get; uses, if not nil, lists the use records there are.
+func (x *index) getWith(key string, uses map[string]bool) (*Entry, error) {
 	ie := x.entries[key]
 	if ie == nil {
 		return nil, nil
@@ -193,6 +249,9 @@ func (x *index) get(key string) (*Entry, error) {
 			return nil, corrupt(x.path, fmt.Errorf("entry %q: %v", key, err))
 		}
 		e.Key = key
+		if p := usePath(filepath.Dir(x.path), key); uses == nil || uses[filepath.Base(p)] {
+			readUse(p).applyTo(&e)
+		}
 		ie.e = &e
 	}
 	return ie.e, nil
@@ -205,9 +264,13 @@ func (x *index) all() ([]*Entry, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	uses := useFiles(filepath.Dir(x.path))
+	if uses == nil {
+		uses = map[string]bool{}
+	}
 	out := make([]*Entry, 0, len(keys))
 	for _, k := range keys {
-		e, err := x.get(k)
+		e, err := x.getWith(k, uses)
 		if err != nil {
 			return nil, err
 		}

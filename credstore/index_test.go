@@ -33,6 +33,13 @@ func FuzzReadIndex(f *testing.F) {
 				entries[k] = e
 			}
 		}
+		// get's own lookup agrees with the whole read.
+		for k, e := range entries {
+			got, exists, err := lookupIndex(path, k)
+			if err != nil || !exists || got == nil || got.ServerURL != e.ServerURL || got.Username != e.Username || got.State != e.State {
+				t.Fatalf("lookupIndex(%q) = %+v, %v, %v; readIndex has %+v", k, got, exists, err, e)
+			}
+		}
 		if err := x.write(false); err != nil {
 			t.Fatalf("rewrite: %v", err)
 		}

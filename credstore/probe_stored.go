@@ -66,14 +66,19 @@ func (s *Store) ProbeStored(ctx context.Context, client *http.Client, registry, 
 			return err // replaced or removed meanwhile: nothing of ours to record
 		}
 		c := *cur
-		c.UseCount++
-		c.LastUsedAt, c.LastUsedBy = timePtr(now), by
-		if record {
-			c.Scope = replaceRepositoryScope(cur.Scope, res.Repository, res.Scope)
-			c.UpdatedAt = now
+		if err := s.updateUse(&c, func(c *Entry) {
+			c.UseCount++
+			c.LastUsedAt, c.LastUsedBy = timePtr(now), by
+		}); err != nil {
+			return err
 		}
-		x.put(&c)
 		out = &c
+		if !record {
+			return nil
+		}
+		c.Scope = replaceRepositoryScope(cur.Scope, res.Repository, res.Scope)
+		c.UpdatedAt = now
+		x.put(&c)
 		return x.write(true)
 	})
 	if err != nil && perr == nil {

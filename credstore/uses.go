@@ -1,0 +1,130 @@
+package credstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Use records. Every get records a use, and rewriting the whole index for
+// it would make each pull slower the more credentials are stored (480 KB
+// at 1,000 entries). So the use fields of an entry live in a small file of
+// their own, uses/<id>.json, rewritten (not synced: losing the last use to
+// a power cut is fine) under the index lock by each use, and laid over the
+// index entry whenever an entry is read for a person. A record names the
+// key and the token fingerprint it counts: one left by an erased entry or
+// a replaced token is ignored, so a new token starts from zero.
+const usesDir = "uses"
+
+type useRecord struct {
+	Key            string     `json:"key"`
+	Fingerprint    string     `json:"fingerprint"`
+	LastUsedAt     *time.Time `json:"lastUsedAt"`
+	LastUsedBy     string     `json:"lastUsedBy"`
+	UseCount       int64      `json:"useCount"`
+	BulkReads      int64      `json:"bulkReads"`
+	LastBulkReadAt *time.Time `json:"lastBulkReadAt"`
+	ReminderAt     *time.Time `json:"reminderAt,omitempty"`
+}
+
+func recordOf(e *Entry) useRecord {
+	return useRecord{Key: e.Key, Fingerprint: e.Fingerprint,
+		LastUsedAt: e.LastUsedAt, LastUsedBy: e.LastUsedBy, UseCount: e.UseCount,
+		BulkReads: e.BulkReads, LastBulkReadAt: e.LastBulkReadAt, ReminderAt: e.ReminderAt}
+}
+
+// applyTo lays u over e when u counts e's token.
+func (u *useRecord) applyTo(e *Entry) {
+	if u == nil || u.Key != e.Key || u.Fingerprint != e.Fingerprint {
+		return
+	}
+	e.LastUsedAt, e.LastUsedBy, e.UseCount = u.LastUsedAt, u.LastUsedBy, u.UseCount
+	e.BulkReads, e.LastBulkReadAt, e.ReminderAt = u.BulkReads, u.LastBulkReadAt, u.ReminderAt
+}
+
+func usePath(dir, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(dir, usesDir, hex.EncodeToString(sum[:16])+".json")
+}
+
+func (s *Store) usePath(key string) string { return usePath(s.dir, key) }
+
+// readUse reads the record at path; a missing or unreadable one is nil
+// (the index's own fields then stand).
+func readUse(path string) *useRecord {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var u useRecord
+	if json.Unmarshal(data, &u) != nil {
+		return nil
+	}
+	return &u
+}
+
+// useFiles lists the use records in dir, by file name.
+func useFiles(dir string) map[string]bool {
+	names, err := os.ReadDir(filepath.Join(dir, usesDir))
+	if err != nil {
+		return nil
+	}
+	have := make(map[string]bool, len(names))
+	for _, n := range names {
+		have[n.Name()] = true
+	}
+	return have
+}
+
+// updateUse lays e's use record over e, lets fn change e's use fields and
+// writes them back. The caller holds the index lock.
+func (s *Store) updateUse(e *Entry, fn func(e *Entry)) error {
+	readUse(s.usePath(e.Key)).applyTo(e)
+	fn(e)
+	data, err := json.Marshal(recordOf(e))
+	if err != nil {
+		return err
+	}
+	p := s.usePath(e.Key)
+	err = writeFileAtomic(p, data, 0o600, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.Mkdir(filepath.Dir(p), 0o700); err == nil || errors.Is(err, fs.ErrExist) {
+			err = writeFileAtomic(p, data, 0o600, false)
+		}
+	}
+	return err
+}
+
+// dropUse removes key's use record, if any. The caller holds the index
+// lock.
+func (s *Store) dropUse(key string) {
+	_ = os.Remove(s.usePath(key))
+}
+
+// sweepUses removes use records no entry of x has (left by a process
+// killed between an erase and the removal of its record) and stray
+// temporary files. The caller holds the index lock. It returns how many it
+// removed.
+func (s *Store) sweepUses(x *index) int {
+	dir := filepath.Join(s.dir, usesDir)
+	keep := make(map[string]bool, len(x.entries))
+	for key := range x.entries {
+		keep[filepath.Base(s.usePath(key))] = true
+	}
+	n := 0
+	for name := range useFiles(s.dir) {
+		if keep[name] || !strings.HasSuffix(name, ".json") && !strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, name)) == nil {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,151 @@
+package credstore
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A get counts its use in the entry's use record and leaves the index file
+// as it was: its cost must not grow with the number of entries.
+func TestGetLeavesIndexAlone(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	f.add("quay.io", "bob", tok2)
+	before, err := os.ReadFile(f.s.IndexPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := f.s.Get("ghcr.io"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, err := os.ReadFile(f.s.IndexPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("get rewrote the index:\nbefore %s\nafter  %s", before, after)
+	}
+	if e := f.entry("ghcr.io"); e.UseCount != 3 || e.LastUsedBy != "docker" || e.LastUsedAt == nil {
+		t.Errorf("ghcr.io: useCount %d by %q at %v, want 3 uses by docker", e.UseCount, e.LastUsedBy, e.LastUsedAt)
+	}
+	if e := f.entry("quay.io"); e.UseCount != 0 {
+		t.Errorf("quay.io: useCount %d, want 0", e.UseCount)
+	}
+	es, err := f.s.Entries()
+	if err != nil || len(es) != 2 || es[0].Key != "ghcr.io" || es[0].UseCount != 3 {
+		t.Errorf("Entries: %v, %v", es, err)
+	}
+	// Another write to the index keeps the count.
+	f.add("docker.io", "carol", tok1)
+	if e := f.entry("ghcr.io"); e.UseCount != 3 {
+		t.Errorf("after another store: useCount %d, want 3", e.UseCount)
+	}
+}
+
+// A new token starts from zero uses, a re-stored one keeps its count, and
+// an erase takes the record with it.
+func TestUseRecordFollowsTheToken(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	f.s.Get("ghcr.io")
+	f.add("ghcr.io", "alice", tok1)
+	if e := f.entry("ghcr.io"); e.UseCount != 1 {
+		t.Errorf("same token stored again: useCount %d, want 1", e.UseCount)
+	}
+	rec := f.s.usePath("ghcr.io")
+	stale, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatalf("no use record after a get: %v", err)
+	}
+	f.add("ghcr.io", "alice", tok2)
+	if e := f.entry("ghcr.io"); e.UseCount != 0 || e.LastUsedAt != nil {
+		t.Errorf("new token: useCount %d lastUsedAt %v, want none", e.UseCount, e.LastUsedAt)
+	}
+	// A record left for the old token (a process killed before it went)
+	// does not count for the new one.
+	if err := os.WriteFile(rec, stale, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.entry("ghcr.io"); e.UseCount != 0 {
+		t.Errorf("stale record counted: useCount %d", e.UseCount)
+	}
+	f.s.Get("ghcr.io")
+	if e := f.entry("ghcr.io"); e.UseCount != 1 {
+		t.Errorf("first use of the new token: useCount %d, want 1", e.UseCount)
+	}
+	if err := f.s.Delete("ghcr.io"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(rec); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("use record after erase: %v", err)
+	}
+}
+
+// sweepUses removes records no entry has, and keeps the others.
+func TestSweepUses(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	f.s.Get("ghcr.io")
+	orphan := f.s.usePath("gone.example.com")
+	if err := os.WriteFile(orphan, []byte(`{"key":"gone.example.com"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err := f.s.locked(func(x *index) error { n = f.s.sweepUses(x); return nil })
+	if err != nil || n != 1 {
+		t.Fatalf("sweep removed %d (%v), want 1", n, err)
+	}
+	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphan still there: %v", err)
+	}
+	if e := f.entry("ghcr.io"); e.UseCount != 1 {
+		t.Errorf("kept record: useCount %d, want 1", e.UseCount)
+	}
+}
+
+// lookupIndex finds one entry in the layout encode writes, says a missing
+// key is missing, reads any other layout through readIndex, and never
+// takes a damaged file for an empty one.
+func TestLookupIndex(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	f.add("quay.io", "bob", tok2)
+	path := f.s.IndexPath()
+	e, exists, err := lookupIndex(path, "quay.io")
+	if err != nil || !exists || e == nil || e.Username != "bob" || e.Key != "quay.io" {
+		t.Fatalf("lookup quay.io = %+v, %v, %v", e, exists, err)
+	}
+	if e, exists, err := lookupIndex(path, "quay.i"); e != nil || !exists || err != nil {
+		t.Errorf("lookup of a prefix of a key = %+v, %v, %v; want a miss", e, exists, err)
+	}
+	if e, exists, err := lookupIndex(filepath.Join(f.dir, "none.json"), "quay.io"); e != nil || exists || err != nil {
+		t.Errorf("lookup in no file = %+v, %v, %v", e, exists, err)
+	}
+	// Another layout: one line of JSON, as a person might write it.
+	other := `{"version":1,"entries":{"quay.io":{"serverURL":"quay.io","username":"carol"}}}`
+	if err := os.WriteFile(path, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if e, exists, err := lookupIndex(path, "quay.io"); err != nil || !exists || e == nil || e.Username != "carol" {
+		t.Errorf("lookup in another layout = %+v, %v, %v", e, exists, err)
+	}
+	// The right layout with the entry's line damaged, and a truncated file.
+	good, _ := readIndex(path)
+	good.write(false)
+	data, _ := os.ReadFile(path)
+	damaged := strings.Replace(string(data), `"username":"carol"`, `"username":carol"`, 1)
+	for name, content := range map[string]string{"damaged line": damaged, "truncated": string(data[:len(data)-5])} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := lookupIndex(path, "quay.io"); !errors.Is(err, ErrIndexCorrupt) {
+			t.Errorf("%s: lookup = %v, want ErrIndexCorrupt", name, err)
+		}
+	}
+}
