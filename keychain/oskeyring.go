@@ -56,10 +56,16 @@ func (b *osBackend) Set(ctx context.Context, key string, data []byte) error {
 }
 
 func (b *osBackend) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := b.prepare(ctx, "get"); err != nil {
-		return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(b.name, "get", err)
 	}
-	s, err := b.kr.Get(Service, key)
+	s, done, err := b.directGet(ctx, key)
+	if !done {
+		if err := b.prepare(ctx, "get"); err != nil {
+			return nil, err
+		}
+		s, err = b.kr.Get(Service, key)
+	}
 	if err != nil {
 		return nil, mapError(b.name, "get", err)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/godbus/dbus/v5"
+	ss "github.com/zalando/go-keyring/secret_service"
 )
 
 const (
@@ -22,6 +24,8 @@ const (
 	secretsName     = "org.freedesktop.secrets"
 	secretsPath     = dbus.ObjectPath("/org/freedesktop/secrets")
 	serviceIface    = "org.freedesktop.Secret.Service"
+	sessionIface    = "org.freedesktop.Secret.Session"
+	itemIface       = "org.freedesktop.Secret.Item"
 	loginCollection = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
 	defaultAlias    = dbus.ObjectPath("/org/freedesktop/secrets/aliases/default")
 	propGet         = "org.freedesktop.DBus.Properties.Get"
@@ -48,7 +52,7 @@ func (b *osBackend) preflight(ctx context.Context, op string) error {
 	if err != nil {
 		return mapError(b.name, op, err)
 	}
-	if err := greet(ctx, conn); err != nil {
+	if _, err := greet(ctx, conn); err != nil {
 		return mapError(b.name, op, err)
 	}
 	if canPrompt() {
@@ -66,9 +70,14 @@ func (b *osBackend) preflight(ctx context.Context, op string) error {
 	return nil
 }
 
-// greeted is the connection that last greeted the Secret Service (godbus
+// greeted is what the last greeting learnt, on which connection (godbus
 // replaces its shared connection when the bus goes away).
-var greeted atomic.Pointer[dbus.Conn]
+var greeted atomic.Pointer[greeting]
+
+type greeting struct {
+	conn       *dbus.Conn
+	collection dbus.ObjectPath // the one go-keyring uses: "login" if it exists, else the default alias
+}
 
 // greet makes the first message this process sends the Secret Service one
 // that needs no per-client state: a read of the Service's Collections
@@ -85,19 +94,103 @@ var greeted atomic.Pointer[dbus.Conn]
 // OpenSession first within 1,416 to 2,000; Collections first, none in
 // 38,396 (TestSecretServiceFirstMessage). Collections is answered from the
 // exported object's cache, and by the time its answer arrives the client
-// is registered. It is one round trip per connection.
-func greet(ctx context.Context, conn *dbus.Conn) error {
-	if greeted.Load() == conn {
-		return nil
+// is registered. It is one round trip per connection, and its answer
+// names the collection go-keyring will use.
+func greet(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
+	if g := greeted.Load(); g != nil && g.conn == conn {
+		return g.collection, nil
 	}
 	var v dbus.Variant
 	err := conn.Object(secretsName, secretsPath).
 		CallWithContext(ctx, propGet, 0, serviceIface, "Collections").Store(&v)
 	if err != nil {
-		return err
+		return "", err
 	}
-	greeted.Store(conn)
-	return nil
+	g := &greeting{conn: conn, collection: defaultAlias}
+	if paths, ok := v.Value().([]dbus.ObjectPath); ok && slices.Contains(paths, loginCollection) {
+		g.collection = loginCollection
+	}
+	greeted.Store(g)
+	return g.collection, nil
+}
+
+// directGet reads key's item as go-keyring's Get would find it (the
+// collection greet names; attributes service and username; the first
+// match), in three round trips where go-keyring and the checks before it
+// take nine (about 0.6 ms each with gnome-keyring): the greeting; then, at
+// once, the collection's Locked property, SearchItems and OpenSession;
+// then GetSecret. The session is closed without waiting for the answer.
+// done is false when go-keyring should answer instead: a test seam is
+// set, or the collection is locked and a prompt could unlock it.
+func (b *osBackend) directGet(ctx context.Context, key string) (secret string, done bool, err error) {
+	if b.skipLockCheck {
+		return "", false, nil
+	}
+	if _, _, err := sessionBus(); err != nil {
+		return "", true, withOp(err, "get")
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return "", true, err
+	}
+	return b.directGetOn(ctx, conn, key)
+}
+
+func (b *osBackend) directGetOn(ctx context.Context, conn *dbus.Conn, key string) (secret string, done bool, err error) {
+	collection, err := greet(ctx, conn)
+	if err != nil {
+		return "", true, err
+	}
+	coll := conn.Object(secretsName, collection)
+	svc := conn.Object(secretsName, secretsPath)
+	lockedCall := coll.GoWithContext(ctx, propGet, 0, nil, collectionIface, "Locked")
+	searchCall := coll.GoWithContext(ctx, collectionIface+".SearchItems", 0, nil,
+		map[string]string{"username": key, "service": Service})
+	sessionCall := svc.GoWithContext(ctx, serviceIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
+	var session dbus.ObjectPath
+	var ignored dbus.Variant
+	sessionErr := wait(ctx, sessionCall).Store(&ignored, &session)
+	if sessionErr == nil {
+		defer conn.Object(secretsName, session).Go(sessionIface+".Close", dbus.FlagNoReplyExpected, nil)
+	}
+	var locked dbus.Variant
+	if err := wait(ctx, lockedCall).Store(&locked); err != nil {
+		return "", true, err
+	}
+	if l, _ := locked.Value().(bool); l {
+		if canPrompt() {
+			return "", false, nil
+		}
+		return "", true, &Error{Backend: b.name, Op: "get", Kind: ErrLocked,
+			Detail: string(collection) + " is locked; no display for an unlock prompt",
+			Hint:   hintSSLocked}
+	}
+	var items []dbus.ObjectPath
+	if err := wait(ctx, searchCall).Store(&items); err != nil {
+		return "", true, err
+	}
+	if len(items) == 0 {
+		return "", true, &Error{Backend: b.name, Op: "get", Kind: ErrNotFound}
+	}
+	if sessionErr != nil {
+		return "", true, sessionErr
+	}
+	var sec ss.Secret
+	err = conn.Object(secretsName, items[0]).CallWithContext(ctx, itemIface+".GetSecret", 0, session).Store(&sec)
+	if err != nil {
+		return "", false, nil // an item locked on its own, say: go-keyring unlocks it first
+	}
+	return string(sec.Value), true, nil
+}
+
+// wait returns call once it is answered or ctx ends.
+func wait(ctx context.Context, call *dbus.Call) *dbus.Call {
+	select {
+	case <-call.Done:
+		return call
+	case <-ctx.Done():
+		return &dbus.Call{Err: ctx.Err()}
+	}
 }
 
 // canPrompt reports whether a Secret Service prompter could show a window.

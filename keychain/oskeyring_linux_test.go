@@ -548,11 +548,47 @@ func firstMessages(addr string) error {
 	if err := conn.Hello(); err != nil {
 		return err
 	}
-	if err := greet(ctx, conn); err != nil {
+	if _, err := greet(ctx, conn); err != nil {
 		return fmt.Errorf("greet: %w", err)
 	}
 	if locked, _, err := collectionLocked(ctx, conn); err != nil || locked {
 		return fmt.Errorf("lock check: locked %v, %w", locked, err)
 	}
+	b := NewOS().(*osBackend)
+	if _, done, err := b.directGetOn(ctx, conn, "missing.example"); !done || !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("direct get of a missing key: done %v, %w", done, err)
+	}
 	return nil
+}
+
+// The direct get finds what go-keyring stored and answers what go-keyring's
+// own get answers, for text, binary data and a miss.
+func TestDirectGetAgreesWithGoKeyring(t *testing.T) {
+	useSecretService(t)
+	ctx := context.Background()
+	direct := WithTimeout(NewOS(), 10*time.Second)
+	viaGoKeyring := NewOS().(*osBackend)
+	viaGoKeyring.skipLockCheck = true // leaves every get to go-keyring
+	values := map[string][]byte{
+		"text.example":   []byte(testToken(t)),
+		"binary.example": randomBytes(t, 300),
+		"big.example":    []byte(strings.Repeat("x", 64<<10)),
+	}
+	for key, v := range values {
+		if err := direct.Set(ctx, key, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, v := range values {
+		d, derr := direct.Get(ctx, key)
+		g, gerr := viaGoKeyring.Get(ctx, key)
+		if derr != nil || gerr != nil || !bytes.Equal(d, v) || !bytes.Equal(g, v) {
+			t.Errorf("%s: direct %d bytes (%v), go-keyring %d bytes (%v), stored %d", key, len(d), derr, len(g), gerr, len(v))
+		}
+	}
+	_, derr := direct.Get(ctx, "missing.example")
+	_, gerr := viaGoKeyring.Get(ctx, "missing.example")
+	if !errors.Is(derr, ErrNotFound) || !errors.Is(gerr, ErrNotFound) {
+		t.Errorf("miss: direct %v, go-keyring %v", derr, gerr)
+	}
 }
