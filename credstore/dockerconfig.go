@@ -80,7 +80,11 @@ var errConfigNotObject = errors.New("not a JSON object")
 // auths or credHelpers are not objects, is an error naming the file: never
 // silently an empty config, which Save would then write over the user's.
 func LoadDockerConfig(dir string) (*DockerConfig, error) {
-	c := &DockerConfig{path: filepath.Join(dir, DockerConfigFile), mode: 0o600, top: newRawObject(), now: time.Now}
+	return loadDockerConfigFile(filepath.Join(dir, DockerConfigFile))
+}
+
+func loadDockerConfigFile(path string) (*DockerConfig, error) {
+	c := &DockerConfig{path: path, mode: 0o600, top: newRawObject(), now: time.Now}
 	fail := func(err error) (*DockerConfig, error) { return nil, &ConfigError{Path: c.path, Err: err} }
 	bad := func(err error) (*DockerConfig, error) {
 		return nil, &ConfigError{Path: c.path, Err: err, content: true}
@@ -396,6 +400,35 @@ func (c *DockerConfig) Save() error {
 	}
 	c.exists, c.orig, c.dirty = true, data, false
 	return nil
+}
+
+// PlainBackup is a backup of config.json (written by Save) that still
+// holds credentials in plain text.
+type PlainBackup struct {
+	Path        string
+	Credentials int // entries with a secret, readable or not
+}
+
+// PlaintextBackups lists the backups of config.json in dir that hold
+// credentials in plain text: setup --migrate moves them into the keychain
+// but keeps the file it changed, so they stay on disk until removed.
+func PlaintextBackups(dir string) ([]PlainBackup, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, DockerConfigFile+".bak-*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []PlainBackup
+	for _, p := range paths {
+		c, err := loadDockerConfigFile(p)
+		if err != nil {
+			continue // not a config: not ours to judge
+		}
+		plain, bad := c.plaintext()
+		if n := len(plain) + len(bad); n > 0 {
+			out = append(out, PlainBackup{Path: p, Credentials: n})
+		}
+	}
+	return out, nil
 }
 
 // writeBackup writes data beside path under a new name, never over an

@@ -389,6 +389,24 @@ func (d *doctor) dockerConfig() {
 	} else {
 		d.r.ok("plaintext", "no credentials in plain text in "+cfg.Path())
 	}
+
+	// backups of config.json that setup wrote before moving credentials out
+	backups, err := PlaintextBackups(dir)
+	switch {
+	case err != nil:
+		d.r.warn("backups", err.Error(), "ls "+filepath.Join(dir, DockerConfigFile)+".bak-*")
+	case len(backups) == 0:
+		d.r.ok("backups", "no backup of "+DockerConfigFile+" holds credentials in plain text")
+	default:
+		var what, paths []string
+		for _, b := range backups {
+			what = append(what, fmt.Sprintf("%s (%d)", b.Path, b.Credentials))
+			paths = append(paths, b.Path)
+		}
+		d.r.warn("backups", fmt.Sprintf("%d backup(s) of %s hold credentials in plain text: %s",
+			len(backups), DockerConfigFile, strings.Join(what, ", ")),
+			"once docker works with the keychain, remove them: rm "+strings.Join(paths, " "))
+	}
 }
 
 // authsKeys are the canonical keys of the registries config.json's auths

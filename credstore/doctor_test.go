@@ -177,3 +177,36 @@ func TestReplaceRepositoryScope(t *testing.T) {
 		t.Errorf("nothing granted: got %#v, want an empty list", got)
 	}
 }
+
+// setup --migrate keeps the config.json it changed as a backup, with the
+// moved credentials still in it: doctor says so, with the command that
+// removes it, and names no secret; once it is gone the check passes.
+func TestDoctorFlagsPlaintextBackups(t *testing.T) {
+	f := newFixture(t)
+	dir, secrets, _ := realWorldConfig(t, 0o600)
+	cfg := loadConfig(t, dir)
+	if _, err := Migrate(cfg, &fakeStore{}, "pat"); err != nil {
+		t.Fatal(err)
+	}
+	backup := cfg.Backup()
+	if backup == "" {
+		t.Fatal("migrate wrote no backup")
+	}
+	opts := doctorOpts(t, false)
+	opts.DockerConfigDir = dir
+	c := only(t, f.s.Doctor(opts), "backups")
+	if c.Status != StatusWarn || !strings.Contains(c.Detail, backup) || !strings.Contains(c.Hint, "rm "+backup) {
+		t.Errorf("backups check with a plaintext backup = %+v", c)
+	}
+	for _, sec := range secrets.all() {
+		if strings.Contains(c.Detail+c.Hint, sec) {
+			t.Fatal("the backups check quotes a secret")
+		}
+	}
+	if err := os.Remove(backup); err != nil {
+		t.Fatal(err)
+	}
+	if c := only(t, f.s.Doctor(opts), "backups"); c.Status != StatusOK {
+		t.Errorf("backups check after rm = %+v", c)
+	}
+}
