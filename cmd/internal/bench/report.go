@@ -521,19 +521,25 @@ func mib(kib int64) string {
 const whyText = `
 ## Where the time goes (why a target can fail)
 
-- **The process floor.** A static Go binary that prints its version takes about 11 ms here
-  (` + "`pat version`" + ` above); docker-credential-secretservice's whole ` + "`get`" + ` takes about 30 ms.
-  ` + "`get`" + ` at 0.5 of secretservice would leave about 4 ms for everything a get does beyond
-  starting: it does not fit. Start-up work is guarded: a test fails if any package of ours
-  allocates more than 64 KiB at init (a regexp compiled at init once cost every get 20 ms).
-- **The Secret Service exchange.** go-keyring makes about 8 D-Bus calls for one get (lock check,
-  OpenSession, Unlock twice, SearchItems, GetSecret, Close); about 3 would do. That is the gap
-  between ` + "`pat get`" + ` and ` + "`pat (keyctl) get`" + ` (about 6 ms).
-- **Counting the use.** Every get takes the index lock and rewrites index.json (no fsync) to
-  record lastUsedAt, lastUsedBy and useCount: about 480 bytes an entry, 48 KB at N=100, 480 KB at
-  N=1,000, hence the growth of get with N and get / version above 2.5 at N=1,000. An
-  append-only use journal folded into the index by the next store would make get independent of N.
+- **The process floor.** ` + "`pat version`" + ` is a static Go binary starting, running the
+  package initialisers and printing a line (a Go program that only prints takes about 2 ms on
+  the same machine). Everything else a get does is measured against it, so the faster the
+  floor, the harder the get / version ratio. Start-up work is guarded: a test fails if any
+  package of ours allocates more than 64 KiB at init (a regexp compiled at init once cost every
+  get 20 ms).
+- **The Secret Service exchange.** Timestamps inside one get process (N=1, separate run) put
+  about 4 ms between reading stdin and exiting: connecting to the session bus (godbus's
+  handshake, five exchanges with dbus-daemon, then Hello: about 1 ms); the greeting, a read of
+  the Service's Collections property that must be answered before anything else is sent, since
+  a first message that needs gnome-keyring's per-client record can abort the daemon (0.6 ms);
+  Locked, SearchItems and OpenSession sent together (1 ms); GetSecret (0.6 ms); counting the use
+  (0.5 ms); finding the entry in the index (0.15 ms). go-keyring alone made nine calls for a
+  get; the backend now makes four. Each answer from gnome-keyring takes about 0.6 ms, so the
+  exchange alone is about the size of the process floor: that, not our code, is why get /
+  version stays above 2.5 with the Secret Service and not with the kernel keyring.
+- **Counting the use** writes a record of about 200 bytes for the one entry (uses/ in the state
+  directory) under the index lock; the index is not rewritten, so get does not grow with N.
 - **list** reads the index alone (one line an entry, scanned without a JSON decoder) and is
-  independent of the keychain: 0.008 of secretservice at N=1,000, whose list asks the keyring
+  independent of the keychain: a few thousandths of secretservice at N=1,000, whose list asks the keyring
   for every item (and returns its labels, not the server URLs).
 `
