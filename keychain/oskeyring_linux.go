@@ -121,7 +121,9 @@ func greet(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
 // once, the collection's Locked property, SearchItems and OpenSession;
 // then GetSecret. The session is closed without waiting for the answer.
 // done is false when go-keyring should answer instead: a test seam is
-// set, or the collection is locked and a prompt could unlock it.
+// set, the collection is locked and a prompt could unlock it, or the
+// Secret Service answered something unexpected (go-keyring then meets it
+// its own way, as before).
 func (b *osBackend) directGet(ctx context.Context, key string) (secret string, done bool, err error) {
 	if b.skipLockCheck {
 		return "", false, nil
@@ -155,7 +157,7 @@ func (b *osBackend) directGetOn(ctx context.Context, conn *dbus.Conn, key string
 	}
 	var locked dbus.Variant
 	if err := wait(ctx, lockedCall).Store(&locked); err != nil {
-		return "", true, err
+		return "", !answered(err), err
 	}
 	if l, _ := locked.Value().(bool); l {
 		if canPrompt() {
@@ -167,13 +169,13 @@ func (b *osBackend) directGetOn(ctx context.Context, conn *dbus.Conn, key string
 	}
 	var items []dbus.ObjectPath
 	if err := wait(ctx, searchCall).Store(&items); err != nil {
-		return "", true, err
+		return "", !answered(err), err
 	}
 	if len(items) == 0 {
 		return "", true, &Error{Backend: b.name, Op: "get", Kind: ErrNotFound}
 	}
 	if sessionErr != nil {
-		return "", true, sessionErr
+		return "", !answered(sessionErr), sessionErr
 	}
 	var sec ss.Secret
 	err = conn.Object(secretsName, items[0]).CallWithContext(ctx, itemIface+".GetSecret", 0, session).Store(&sec)
@@ -181,6 +183,16 @@ func (b *osBackend) directGetOn(ctx context.Context, conn *dbus.Conn, key string
 		return "", false, nil // an item locked on its own, say: go-keyring unlocks it first
 	}
 	return string(sec.Value), true, nil
+}
+
+// answered reports whether err is the Secret Service's own answer (no such
+// collection, say), which go-keyring may handle its own way, rather than
+// no answer at all (the deadline, a dead daemon), which it would only
+// meet again.
+func answered(err error) bool {
+	var de dbus.Error
+	return errors.As(err, &de) && de.Name != "org.freedesktop.DBus.Error.NoReply" &&
+		de.Name != "org.freedesktop.DBus.Error.ServiceUnknown"
 }
 
 // wait returns call once it is answered or ctx ends.
