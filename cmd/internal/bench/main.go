@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench measures docker-credential-pat against the reference
 // credential helpers (docker-credential-secretservice and
 // docker-credential-pass from docker-credential-helpers) as Docker uses
