@@ -664,6 +664,15 @@ func (d *doctor) permissions() {
 		d.r.fail(name, err.Error(), "chmod 0700 "+dir)
 		return
 	}
+	// The files of the state directory, and of uses/ in it.
+	if uses, err := os.ReadDir(filepath.Join(dir, usesDir)); err == nil {
+		if st, err := os.Stat(filepath.Join(dir, usesDir)); err == nil && st.Mode().Perm()&0o077 != 0 {
+			bad = append(bad, loose{filepath.Join(dir, usesDir), st.Mode().Perm(), 0o700})
+		}
+		for _, de := range uses {
+			ents = append(ents, usesEntry{de})
+		}
+	}
 	for _, de := range ents {
 		if !de.Type().IsRegular() {
 			continue
@@ -703,6 +712,12 @@ func (d *doctor) permissions() {
 	}
 	d.r.add(Check{Name: name, Status: StatusOK, Detail: detail, Repaired: strings.Join(cmds, "; ")})
 }
+
+// usesEntry is a directory entry of uses/, named by its path in the state
+// directory.
+type usesEntry struct{ fs.DirEntry }
+
+func (u usesEntry) Name() string { return filepath.Join(usesDir, u.DirEntry.Name()) }
 
 // interrupted reports entries a killed process left half stored or half
 // erased; Repair finishes them as the next write would.
