@@ -180,7 +180,8 @@ func (b *osBackend) directGetOn(ctx context.Context, conn *dbus.Conn, key string
 	var sec ss.Secret
 	err = conn.Object(secretsName, items[0]).CallWithContext(ctx, itemIface+".GetSecret", 0, session).Store(&sec)
 	if err != nil {
-		return "", false, nil // an item locked on its own, say: go-keyring unlocks it first
+		// An item locked on its own, say: go-keyring unlocks it first.
+		return "", !answered(err), err
 	}
 	return string(sec.Value), true, nil
 }
