@@ -433,8 +433,14 @@ func lockState(dir string) (unlock func(), err error) {
 		}
 		return r.unlock, nil
 	case <-timer.C:
-		// The goroutine may still get the lock; the process ends soon and
-		// the kernel releases it then.
+		// The goroutine may still get the lock: then let it go at once,
+		// rather than hold it for nothing (and leave lockedfile's file to
+		// a finalizer that panics when it finds it unclosed).
+		go func() {
+			if r := <-got; r.err == nil {
+				r.unlock()
+			}
+		}()
 		return nil, &LockError{Path: path}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -522,7 +523,6 @@ func TestLockWaitIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
 	old := lockWait
 	lockWait = 200 * time.Millisecond
 	defer func() { lockWait = old }()
@@ -538,4 +538,13 @@ func TestLockWaitIsBounded(t *testing.T) {
 	if len(f.warns) == 0 || !strings.Contains(f.warns[len(f.warns)-1].Message, "could not record the use") {
 		t.Errorf("warnings = %v", f.warns)
 	}
+	// The two waits that gave up may get the lock once it is free: they
+	// must let it go at once, or the next store would wait in vain.
+	unlock()
+	lockWait = 2 * time.Second
+	if err := f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "bob", Secret: tok2}); err != nil {
+		t.Fatalf("store once the lock is free = %v", err)
+	}
+	runtime.GC() // lockedfile panics in a finalizer on a file left unclosed
+	runtime.GC()
 }
