@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
@@ -182,6 +183,12 @@ func splitMember(line []byte) (string, json.RawMessage, bool) {
 		return "", nil, false
 	}
 	quoted := line[:i+1]
+	if !utf8.Valid(quoted[1:i]) {
+		// encoding/json would read such a key as another (U+FFFD for each
+		// bad byte), and write it so: leave the file to parseIndexJSON,
+		// which reads it the way a rewrite will.
+		return "", nil, false
+	}
 	if bytes.IndexByte(quoted[1:i], '\\') < 0 && bytes.IndexByte(quoted[1:i], '"') < 0 {
 		return string(quoted[1:i]), json.RawMessage(line[i+3:]), true
 	}
