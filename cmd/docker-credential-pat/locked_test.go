@@ -1,7 +1,9 @@
 package main
 
 import (
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -85,5 +87,49 @@ func TestFrozenKeyringDoesNotHang(t *testing.T) {
 	}
 	if took > 20*time.Second {
 		t.Errorf("get took %v with a 1s deadline", took)
+	}
+}
+
+// A docker compose pull: many helper processes at once, each a new client
+// of gnome-keyring. Every get answers, and the daemon is still running at
+// the end (keychaintest fails the test if it died): gnome-keyring aborts
+// when a new client's first message loses a race with its registration,
+// which the helper's first message is chosen to avoid.
+func TestParallelGetsLeaveTheKeyringRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs hundreds of processes")
+	}
+	h, ss := secretServiceHelper(t)
+	tok := dockerHubPAT(t)
+	if out, ok := h.store("docker.io", "alice", tok); !ok {
+		t.Fatalf("store: %s", out)
+	}
+	const workers, each = 8, 60
+	errs := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				if _, secret, ok := h.get("docker.io"); !ok || secret != tok {
+					_, errb, _ := h.run("docker.io", "get")
+					errs <- errb
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("a get failed; a get after it says: %s", e)
+	}
+	if err := ss.Err(); err != nil {
+		t.Fatalf("the Secret Service died: %v", err)
+	}
+	out, _, _ := h.run("", "inspect", "docker.io", "--json")
+	if want := `"useCount": ` + strconv.Itoa(workers*each); !strings.Contains(out, want) {
+		t.Errorf("inspect after %d gets: want %s in %s", workers*each, want, out)
 	}
 }
