@@ -16,8 +16,11 @@ import (
 //
 // Calls are not bounded: wrap it with WithTimeout (Open does). On Linux
 // every call first makes sure a session bus exists (so godbus never runs
-// dbus-launch) and, when no unlock prompt can be shown, that the default
-// collection is unlocked; both fail fast with an *Error.
+// dbus-launch), greets the Secret Service with a message that cannot
+// crash gnome-keyring and, when no unlock prompt can be shown, checks that
+// the collection is unlocked; each fails fast with an *Error. A get there
+// speaks to the Secret Service itself in four calls (directGet), leaving
+// to go-keyring only what it does not expect.
 func NewOS() Backend {
 	return &osBackend{name: osName, kr: goKeyring{}, encode: osEncodes}
 }
