@@ -450,6 +450,9 @@ func BenchmarkLockCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if _, err := greet(ctx, conn); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		if locked, _, err := collectionLocked(ctx, conn); err != nil || locked {
 			b.Fatal(locked, err)
