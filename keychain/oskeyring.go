@@ -19,8 +19,8 @@ import (
 // dbus-launch), greets the Secret Service with a message that cannot
 // crash gnome-keyring and, when no unlock prompt can be shown, checks that
 // the collection is unlocked; each fails fast with an *Error. A get there
-// speaks to the Secret Service itself in four calls (directGet), leaving
-// to go-keyring only what it does not expect.
+// speaks to the Secret Service itself in three round trips (directGet),
+// leaving to go-keyring only what it does not expect.
 func NewOS() Backend {
 	return &osBackend{name: osName, kr: goKeyring{}, encode: osEncodes}
 }

@@ -42,32 +42,45 @@ const (
 // shared connection go-keyring then uses. With a display the prompt is
 // left to go-keyring, under WithTimeout: a person can answer it.
 func (b *osBackend) preflight(ctx context.Context, op string) error {
-	if _, _, err := sessionBus(); err != nil {
+	if b.skipLockCheck {
+		_, _, err := sessionBus()
 		return withOp(err, op)
 	}
-	if b.skipLockCheck {
-		return nil
-	}
-	conn, err := dbus.SessionBus()
+	conn, err := sessionConn(op)
 	if err != nil {
 		return mapError(b.name, op, err)
 	}
-	if _, err := greet(ctx, conn); err != nil {
+	collection, err := greet(ctx, conn)
+	if err != nil {
 		return mapError(b.name, op, err)
 	}
 	if canPrompt() {
 		return nil
 	}
-	locked, path, err := collectionLocked(ctx, conn)
+	locked, err := collectionLocked(ctx, conn, collection)
 	if err != nil {
 		return mapError(b.name, op, err)
 	}
 	if locked {
-		return &Error{Backend: b.name, Op: op, Kind: ErrLocked,
-			Detail: string(path) + " is locked; no display for an unlock prompt",
-			Hint:   hintSSLocked}
+		return lockedError(b.name, op, collection)
 	}
 	return nil
+}
+
+// sessionConn is godbus's shared session connection, which go-keyring uses
+// too, once sessionBus has made sure godbus will not run dbus-launch to
+// get it.
+func sessionConn(op string) (*dbus.Conn, error) {
+	if _, _, err := sessionBus(); err != nil {
+		return nil, withOp(err, op)
+	}
+	return dbus.SessionBus()
+}
+
+func lockedError(backend, op string, collection dbus.ObjectPath) error {
+	return &Error{Backend: backend, Op: op, Kind: ErrLocked,
+		Detail: string(collection) + " is locked; no display for an unlock prompt",
+		Hint:   hintSSLocked}
 }
 
 // greeted is what the last greeting learnt, on which connection (godbus
@@ -116,10 +129,10 @@ func greet(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
 
 // directGet reads key's item as go-keyring's Get would find it (the
 // collection greet names; attributes service and username; the first
-// match), in three round trips where go-keyring and the checks before it
-// take nine (about 0.6 ms each with gnome-keyring): the greeting; then, at
-// once, the collection's Locked property, SearchItems and OpenSession;
-// then GetSecret. The session is closed without waiting for the answer.
+// match), in five calls and three round trips where go-keyring and the
+// checks before it take nine calls, one after another (about 0.6 ms each
+// with gnome-keyring): the greeting; then, at once, the collection's
+// Locked property, SearchItems and OpenSession; then GetSecret. The session is closed without waiting for the answer.
 // done is false when go-keyring should answer instead: a test seam is
 // set, the collection is locked and a prompt could unlock it, or the
 // Secret Service answered something unexpected (go-keyring then meets it
@@ -128,10 +141,7 @@ func (b *osBackend) directGet(ctx context.Context, key string) (secret string, d
 	if b.skipLockCheck {
 		return "", false, nil
 	}
-	if _, _, err := sessionBus(); err != nil {
-		return "", true, withOp(err, "get")
-	}
-	conn, err := dbus.SessionBus()
+	conn, err := sessionConn("get")
 	if err != nil {
 		return "", true, err
 	}
@@ -163,9 +173,7 @@ func (b *osBackend) directGetOn(ctx context.Context, conn *dbus.Conn, key string
 		if canPrompt() {
 			return "", false, nil
 		}
-		return "", true, &Error{Backend: b.name, Op: "get", Kind: ErrLocked,
-			Detail: string(collection) + " is locked; no display for an unlock prompt",
-			Hint:   hintSSLocked}
+		return "", true, lockedError(b.name, "get", collection)
 	}
 	var items []dbus.ObjectPath
 	if err := wait(ctx, searchCall).Store(&items); err != nil {
@@ -211,26 +219,16 @@ func canPrompt() bool {
 	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }
 
-// collectionLocked reads the Locked property of the collection go-keyring
-// will use, over godbus's shared session connection (the one go-keyring
-// uses next, so the connection is made once per process either way). An
-// error is a failure to reach the Secret Service; when neither collection
-// answers, it reports unlocked and leaves the rest to go-keyring.
-func collectionLocked(ctx context.Context, conn *dbus.Conn) (bool, dbus.ObjectPath, error) {
-	for _, path := range []dbus.ObjectPath{loginCollection, defaultAlias} {
-		var v dbus.Variant
-		err := conn.Object(secretsName, path).CallWithContext(ctx, propGet, 0, collectionIface, "Locked").Store(&v)
-		if err == nil {
-			locked, _ := v.Value().(bool)
-			return locked, path, nil
-		}
-		var de dbus.Error
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-			!errors.As(err, &de) || de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
-			de.Name == "org.freedesktop.DBus.Error.NoReply" {
-			return false, "", err
-		}
-		// No such collection: try the next one.
+// collectionLocked reads the Locked property of collection (the one greet
+// named, which go-keyring uses). An error is a failure to reach the Secret
+// Service; a collection that is not there is reported unlocked, leaving
+// the rest to go-keyring.
+func collectionLocked(ctx context.Context, conn *dbus.Conn, collection dbus.ObjectPath) (bool, error) {
+	var v dbus.Variant
+	err := conn.Object(secretsName, collection).CallWithContext(ctx, propGet, 0, collectionIface, "Locked").Store(&v)
+	if err != nil && !answered(err) {
+		return false, err
 	}
-	return false, "", nil
+	locked, _ := v.Value().(bool)
+	return locked, nil
 }

@@ -450,11 +450,12 @@ func BenchmarkLockCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := greet(ctx, conn); err != nil {
+	collection, err := greet(ctx, conn)
+	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if locked, _, err := collectionLocked(ctx, conn); err != nil || locked {
+		if locked, err := collectionLocked(ctx, conn, collection); err != nil || locked {
 			b.Fatal(locked, err)
 		}
 	}
@@ -551,10 +552,11 @@ func firstMessages(addr string) error {
 	if err := conn.Hello(); err != nil {
 		return err
 	}
-	if _, err := greet(ctx, conn); err != nil {
+	collection, err := greet(ctx, conn)
+	if err != nil {
 		return fmt.Errorf("greet: %w", err)
 	}
-	if locked, _, err := collectionLocked(ctx, conn); err != nil || locked {
+	if locked, err := collectionLocked(ctx, conn, collection); err != nil || locked {
 		return fmt.Errorf("lock check: locked %v, %w", locked, err)
 	}
 	b := NewOS().(*osBackend)
