@@ -99,7 +99,7 @@ func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
 			version = v
 		}
 	})
-	if ok && (&index{top: map[string]json.RawMessage{"version": version}}).validVersion() {
+	if ok && validVersion(version) {
 		if raw == nil {
 			return nil, true, nil
 		}
@@ -199,9 +199,12 @@ func splitMember(line []byte) (string, json.RawMessage, bool) {
 	return key, json.RawMessage(line[i+3:]), true
 }
 
-func (x *index) validVersion() bool {
+func (x *index) validVersion() bool { return validVersion(x.top["version"]) }
+
+// validVersion reports whether raw, the index's "version" member, is one.
+func validVersion(raw json.RawMessage) bool {
 	var version int
-	return json.Unmarshal(x.top["version"], &version) == nil && version >= 1
+	return json.Unmarshal(raw, &version) == nil && version >= 1
 }
 
 // parseIndexJSON reads an index of any layout, and says exactly what is
