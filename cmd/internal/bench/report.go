@@ -536,9 +536,10 @@ const whyText = `
   a first message that needs gnome-keyring's per-client record can abort the daemon (0.6 ms);
   Locked, SearchItems and OpenSession sent together (1 ms); GetSecret (0.6 ms); counting the use
   (0.5 ms); finding the entry in the index (0.15 ms). go-keyring alone made nine calls for a
-  get; the backend now makes four. Each answer from gnome-keyring takes about 0.6 ms, so the
-  exchange alone is about the size of the process floor: that, not our code, is why get /
-  version stays above 2.5 with the Secret Service and not with the kernel keyring.
+  get, one after another; the backend now makes five in three round trips. Each answer from
+  gnome-keyring takes about 0.6 ms, so the exchange alone is about the size of the process
+  floor: that, not our code, is why get / version stays above 2.5 with the Secret Service and
+  not with the kernel keyring.
 - **Counting the use** writes a record of about 200 bytes for the one entry (uses/ in the state
   directory) under the index lock; the index is not rewritten. On the kernel keyring get grows
   by about 0.5 ms from N=1 to N=1,000 (reading the larger index). On the Secret Service it grows
