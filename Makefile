@@ -31,11 +31,14 @@ unit:
 
 # Each fuzz target for a short while, starting from its corpus in testdata/fuzz.
 FUZZTIME ?= 20s
-FUZZ_TARGETS := FuzzCanonical FuzzServe FuzzReadIndex FuzzScanListEntry FuzzClassify
+# package:target, each target beside its code.
+FUZZ_TARGETS := credstore/registryurl:FuzzCanonical credstore:FuzzServe credstore:FuzzReadIndex \
+	credstore:FuzzScanListEntry credstore/token:FuzzClassify
 fuzz:
-	@for f in $(FUZZ_TARGETS); do \
-	  echo "== $$f"; \
-	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./credstore || exit 1; \
+	@for pf in $(FUZZ_TARGETS); do \
+	  p=$${pf%%:*}; f=$${pf#*:}; \
+	  echo "== $$p $$f"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./$$p || exit 1; \
 	done
 
 vet:

@@ -10,6 +10,9 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -22,13 +25,13 @@ func (s *Store) Add(creds *credentials.Credentials) error {
 	if creds.Username == "" {
 		return credentials.NewErrCredentialsMissingUsername()
 	}
-	return s.Put(creds.ServerURL, creds.Username, NewSecret(creds.Secret), nil)
+	return s.Put(creds.ServerURL, creds.Username, token.NewSecret(creds.Secret), nil)
 }
 
 // Put stores a secret for serverURL under username. edit, if not nil,
 // fills in metadata (scope, description, expiry) on the new entry.
-func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)) error {
-	key, err := Canonical(serverURL)
+func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*Entry)) error {
+	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return err
 	}
@@ -36,7 +39,7 @@ func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)
 		return errors.New("no secret given")
 	}
 	now := s.now().UTC()
-	policy, err := LoadPolicy(s.dir)
+	policy, err := token.LoadPolicy(s.dir)
 	if err != nil {
 		return err
 	}
@@ -113,7 +116,7 @@ func (s *Store) Put(serverURL, username string, secret Secret, edit func(*Entry)
 // protocol's get: an expired token, a locked or unreachable keychain are
 // not found (docker then pulls anonymously), with a warning for the user.
 func (s *Store) Get(serverURL string) (string, string, error) {
-	key, err := Canonical(serverURL)
+	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return "", "", err
 	}
@@ -138,7 +141,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		if e.Expired(now) {
 			s.warn(Warning{
 				Message: fmt.Sprintf("the token for %s (%s) expired at %s", e.ServerURL, e.Username, e.ExpiresAt.Format("2006-01-02 15:04 MST")),
-				Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, displayRegistry(e.ServerURL)),
+				Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 			})
 			return "", "", ErrNotFound
 		}
@@ -159,7 +162,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 	p, err := decodePayload(data)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("the keychain item for %s is unreadable: %v", key, err),
-			Hint: "log in again: docker login " + displayRegistry(serverURL)})
+			Hint: "log in again: docker login " + registryurl.Display(serverURL)})
 		return "", "", ErrNotFound
 	}
 	if e != nil {
@@ -170,7 +173,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 
 // warnKeychain turns a keychain failure into a warning with its fix.
 func (s *Store) warnKeychain(err error) {
-	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: keychain.HintOf(err)})
+	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: hint.First(err)})
 }
 
 // recordUse counts a get of e as a use, or as a bulk read when it is the
@@ -238,7 +241,7 @@ func (s *Store) remind(e *Entry, now time.Time) {
 	}
 	s.warn(Warning{
 		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, RelativeTime(*e.ExpiresAt, now)),
-		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, displayRegistry(e.ServerURL)),
+		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 	})
 	_ = s.updateUse(e, func(e *Entry) { e.ReminderAt = timePtr(now) })
 }
@@ -353,7 +356,7 @@ func (s *Store) repair(x *index) {
 			switch {
 			case err == nil:
 				if p, perr := decodePayload(data); perr == nil {
-					e.Fingerprint = Fingerprint(NewSecret(p.Secret))
+					e.Fingerprint = Fingerprint(token.NewSecret(p.Secret))
 					e.Username, e.ServerURL = p.Username, p.ServerURL
 				}
 				e.State, e.Listed = "", false
@@ -371,7 +374,7 @@ func (s *Store) repair(x *index) {
 
 // Lookup returns the entry for serverURL, or ErrNotFound.
 func (s *Store) Lookup(serverURL string) (*Entry, error) {
-	key, err := Canonical(serverURL)
+	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return nil, err
 	}
@@ -411,7 +414,7 @@ func (s *Store) Entries() ([]*Entry, error) {
 // applyClass records what the classifier learnt of the token. For a token
 // stored again, what a person annotated (scope, expiry) is kept unless the
 // token itself says otherwise.
-func applyClass(e *Entry, c Classification, fresh bool) {
+func applyClass(e *Entry, c token.Classification, fresh bool) {
 	e.Provider, e.Kind, e.Confidence = orUnknown(c.Provider), orUnknown(c.Kind), c.Confidence
 	if !c.ExpiresAt.IsZero() {
 		e.ExpiresAt = timePtr(c.ExpiresAt)
@@ -423,7 +426,7 @@ func applyClass(e *Entry, c Classification, fresh bool) {
 
 func orUnknown(s string) string {
 	if s == "" {
-		return "unknown"
+		return token.ProviderUnknown
 	}
 	return s
 }

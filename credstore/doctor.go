@@ -21,6 +21,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -107,7 +111,7 @@ type doctor struct {
 	opts DoctorOptions
 	now  time.Time
 	r    Report
-	cfg  *DockerConfig // nil when it could not be read
+	cfg  *dockerconfig.DockerConfig // nil when it could not be read
 }
 
 // Doctor checks the set-up and, with opts.Repair, mends what it safely can.
@@ -153,7 +157,7 @@ func (s *Store) openDefault() (keychain.Backend, string, error) {
 
 // hintOr is err's hint, or fallback.
 func hintOr(err error, fallback string) string {
-	if h := HintOf(err); h != "" {
+	if h := hint.First(err); h != "" {
 		return h
 	}
 	return fallback
@@ -303,14 +307,14 @@ func (d *doctor) dockerConfig() {
 	dir := d.opts.DockerConfigDir
 	if dir == "" {
 		var err error
-		if dir, err = DockerConfigDir(); err != nil {
-			d.r.fail("config.json", err.Error(), "set "+EnvDockerConfig)
+		if dir, err = dockerconfig.DockerConfigDir(); err != nil {
+			d.r.fail("config.json", err.Error(), "set "+dockerconfig.EnvDockerConfig)
 			return
 		}
 	}
-	cfg, err := LoadDockerConfig(dir)
+	cfg, err := dockerconfig.LoadDockerConfig(dir)
 	if err != nil {
-		d.r.fail("config.json", err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, DockerConfigFile)))
+		d.r.fail("config.json", err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, dockerconfig.DockerConfigFile)))
 		return
 	}
 	d.cfg = cfg
@@ -377,7 +381,7 @@ func (d *doctor) dockerConfig() {
 	for _, p := range plain {
 		names = append(names, p.ServerURL)
 	}
-	var bad *MalformedAuthsError
+	var bad *dockerconfig.MalformedAuthsError
 	if errors.As(perr, &bad) {
 		for _, m := range bad.Entries {
 			names = append(names, m.ServerURL+" (unreadable)")
@@ -391,12 +395,12 @@ func (d *doctor) dockerConfig() {
 	}
 
 	// backups of config.json that setup wrote before moving credentials out
-	backups, err := PlaintextBackups(dir)
+	backups, err := dockerconfig.PlaintextBackups(dir)
 	switch {
 	case err != nil:
-		d.r.warn("backups", err.Error(), "ls "+filepath.Join(dir, DockerConfigFile)+".bak-*")
+		d.r.warn("backups", err.Error(), "ls "+filepath.Join(dir, dockerconfig.DockerConfigFile)+".bak-*")
 	case len(backups) == 0:
-		d.r.ok("backups", "no backup of "+DockerConfigFile+" holds credentials in plain text")
+		d.r.ok("backups", "no backup of "+dockerconfig.DockerConfigFile+" holds credentials in plain text")
 	default:
 		var what, paths []string
 		for _, b := range backups {
@@ -404,7 +408,7 @@ func (d *doctor) dockerConfig() {
 			paths = append(paths, b.Path)
 		}
 		d.r.warn("backups", fmt.Sprintf("%d backup(s) of %s hold credentials in plain text: %s",
-			len(backups), DockerConfigFile, strings.Join(what, ", ")),
+			len(backups), dockerconfig.DockerConfigFile, strings.Join(what, ", ")),
 			"once docker works with the keychain, remove them: rm "+strings.Join(paths, " "))
 	}
 }
@@ -413,12 +417,12 @@ func (d *doctor) dockerConfig() {
 // names: docker writes an empty entry there for each login it hands to a
 // helper, so they are the keys the keychain may hold.
 func (d *doctor) authsKeys() []string {
-	if d.cfg == nil || d.cfg.auths == nil {
+	if d.cfg == nil {
 		return nil
 	}
 	var keys []string
-	for _, k := range d.cfg.auths.keys {
-		if c, err := Canonical(k); err == nil {
+	for _, k := range d.cfg.AuthsKeys() {
+		if c, err := registryurl.Canonical(k); err == nil {
 			keys = append(keys, c)
 		}
 	}
@@ -541,7 +545,7 @@ func (s *Store) rebuildIndex(now time.Time, extra []string) (aside string, rebui
 				e = &keep
 			}
 			x.put(e)
-			rebuilt = append(rebuilt, displayRegistry(e.ServerURL))
+			rebuilt = append(rebuilt, registryurl.Display(e.ServerURL))
 			break
 		}
 	}
@@ -557,13 +561,13 @@ func entryFromItem(key, backend string, item []byte, now time.Time) (*Entry, err
 	if err != nil {
 		return nil, err
 	}
-	if k, err := Canonical(p.ServerURL); err != nil || k != key {
+	if k, err := registryurl.Canonical(p.ServerURL); err != nil || k != key {
 		return nil, errors.New("the item names another registry")
 	}
-	secret := NewSecret(p.Secret)
+	secret := token.NewSecret(p.Secret)
 	e := &Entry{Key: key, ServerURL: p.ServerURL, Username: p.Username, Backend: backend, Scope: []string{},
 		CreatedAt: now, UpdatedAt: now, Fingerprint: Fingerprint(secret)}
-	applyClass(e, Classify(p.ServerURL, p.Username, secret), true)
+	applyClass(e, token.Classify(p.ServerURL, p.Username, secret), true)
 	return e, nil
 }
 
@@ -583,11 +587,11 @@ func keysInText(data []byte) []string {
 		if json.Unmarshal(m, &s) != nil {
 			continue
 		}
-		key, err := Canonical(s)
+		key, err := registryurl.Canonical(s)
 		if err != nil {
 			continue
 		}
-		host, err := Host(key)
+		host, err := registryurl.Host(key)
 		if err != nil || !(strings.ContainsAny(host, ".:") || host == "localhost") {
 			continue
 		}
@@ -735,7 +739,7 @@ func (d *doctor) interrupted() {
 		var out []string
 		for _, e := range all {
 			if e.State != "" {
-				out = append(out, displayRegistry(orKey(e))+" ("+e.State+")")
+				out = append(out, registryurl.Display(orKey(e))+" ("+e.State+")")
 			}
 		}
 		return out, nil
@@ -826,7 +830,7 @@ func (d *doctor) agreement() {
 				switch {
 				case perr != nil:
 					unreadable = append(unreadable, e.Registry())
-				case Fingerprint(NewSecret(p.Secret)) != e.Fingerprint || p.Username != e.Username:
+				case Fingerprint(token.NewSecret(p.Secret)) != e.Fingerprint || p.Username != e.Username:
 					differs = append(differs, e.Registry())
 				}
 				continue
@@ -853,7 +857,7 @@ func (d *doctor) agreement() {
 				continue
 			}
 			if _, err := entryFromItem(key, b.Name(), item, d.now); err == nil {
-				lost = append(lost, displayRegistry(key))
+				lost = append(lost, registryurl.Display(key))
 				lostKeys = append(lostKeys, key)
 			}
 		}
@@ -957,7 +961,7 @@ func (d *doctor) relist(lost, keys []string) {
 				continue
 			}
 			x.put(e)
-			added = append(added, displayRegistry(key))
+			added = append(added, registryurl.Display(key))
 		}
 		return x.write(true)
 	})

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -77,7 +79,7 @@ func TestDoctorBackendFailures(t *testing.T) {
 			f.kc.FailNext("set", tc.err)
 			r := f.s.Doctor(doctorOpts(t, false))
 			c := only(t, r, "backend")
-			if c.Status != StatusFail || !strings.Contains(c.Detail, tc.want) || c.Hint != keychain.HintOf(tc.err) {
+			if c.Status != StatusFail || !strings.Contains(c.Detail, tc.want) || c.Hint != hint.First(tc.err) {
 				t.Errorf("backend check = %+v", c)
 			}
 			if r.OK() {
@@ -161,7 +163,7 @@ func TestDoctorRebuildsCorruptIndex(t *testing.T) {
 func TestKeysInText(t *testing.T) {
 	text := []byte(`{"version":1,"entries":{"ghcr.io":{"serverURL":"https://ghcr.io","username":"a","scope":["repository:x/y:pull"],"createdAt":"2026-01-01T00:00:00Z","fingerprint":"sha256:0123456789ab"},"localhost:5000":{"kind":"personal access token","provider":"github","state":"storing"}, "https://index.docker.io/v1/": {`)
 	got := keysInText(text)
-	want := []string{"ghcr.io", "localhost:5000", HubKey}
+	want := []string{"ghcr.io", "localhost:5000", registryurl.HubKey}
 	if !slices.Equal(got, want) {
 		t.Errorf("keysInText = %q, want %q", got, want)
 	}
@@ -183,9 +185,13 @@ func TestReplaceRepositoryScope(t *testing.T) {
 // removes it, and names no secret; once it is gone the check passes.
 func TestDoctorFlagsPlaintextBackups(t *testing.T) {
 	f := newFixture(t)
-	dir, secrets, _ := realWorldConfig(t, 0o600)
-	cfg := loadConfig(t, dir)
-	if _, err := Migrate(cfg, &fakeStore{}, "pat"); err != nil {
+	dir := t.TempDir()
+	secrets := []string{credstoretest.Opaque("pw-"), credstoretest.GitHub("ghp_")}
+	writeDockerConfig(t, dir, `{"auths": {"registry.example.com": {"auth": "`+credstoretest.BasicAuth("alice", secrets[0])+
+		`"}, "ghcr.io": {"username": "octocat", "password": "`+secrets[1]+`"}}}`)
+	cfg := loadDockerConfig(t, dir)
+	cfg.SetCredsStore("pat")
+	if err := cfg.Save(); err != nil {
 		t.Fatal(err)
 	}
 	backup := cfg.Backup()
@@ -198,7 +204,7 @@ func TestDoctorFlagsPlaintextBackups(t *testing.T) {
 	if c.Status != StatusWarn || !strings.Contains(c.Detail, backup) || !strings.Contains(c.Hint, "rm "+backup) {
 		t.Errorf("backups check with a plaintext backup = %+v", c)
 	}
-	for _, sec := range secrets.all() {
+	for _, sec := range secrets {
 		if strings.Contains(c.Detail+c.Hint, sec) {
 			t.Fatal("the backups check quotes a secret")
 		}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
 // Entry is what the index keeps about one stored credential. It never
@@ -66,7 +68,7 @@ func (e *Entry) listable() bool {
 // Fingerprint identifies a secret without revealing it: the first 12 hex
 // digits of its SHA-256. Tokens carry far more entropy than 48 bits, so the
 // prefix cannot be turned back into the token.
-func Fingerprint(s Secret) string {
+func Fingerprint(s token.Secret) string {
 	sum := sha256.Sum256([]byte(s.Reveal()))
 	return "sha256:" + hex.EncodeToString(sum[:6])
 }

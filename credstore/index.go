@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -35,6 +36,14 @@ type IndexError struct {
 
 func (e *IndexError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
 func (e *IndexError) Unwrap() error { return e.Err }
+
+// Hints: a corrupt index is rebuilt by the doctor.
+func (e *IndexError) Hints() []string {
+	if errors.Is(e.Err, ErrIndexCorrupt) {
+		return []string{"docker-credential-pat doctor --repair"}
+	}
+	return nil
+}
 
 // index is the metadata file: {"version":1,"entries":{key:entry}} plus any
 // keys a newer version wrote, which survive a rewrite. Entries are decoded
@@ -412,7 +421,7 @@ func (x *index) write(durable bool) error {
 	if err != nil {
 		return &IndexError{Path: x.path, Err: err}
 	}
-	if err := writeFileAtomic(x.path, data, 0o600, durable); err != nil {
+	if err := atomicfile.Write(x.path, data, 0o600, durable); err != nil {
 		return &IndexError{Path: x.path, Err: err}
 	}
 	return nil
@@ -467,6 +476,7 @@ func (e *LockError) Error() string {
 	return "another docker-credential-pat process has held " + e.Path + " for more than " + lockWait.String()
 }
 
-func (e *LockError) Hint() string {
-	return "find it with: fuser -v " + e.Path
+// Hints say how to find the process that holds the lock.
+func (e *LockError) Hints() []string {
+	return []string{"find it with: fuser -v " + e.Path}
 }

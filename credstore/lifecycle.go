@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -19,7 +21,7 @@ import (
 // scope, description and expiry; the token and what identifies it stay as
 // they are. It returns the entry as written, or ErrNotFound.
 func (s *Store) Annotate(serverURL string, edit func(*Entry) error) (*Entry, error) {
-	key, err := Canonical(serverURL)
+	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +67,7 @@ func (s *Store) Annotate(serverURL string, edit func(*Entry) error) (*Entry, err
 // or rebuilt) is removed too; its entry then holds only the key, server URL
 // and backend.
 func (s *Store) Remove(serverURL string) (*Entry, error) {
-	key, err := Canonical(serverURL)
+	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +90,7 @@ func (s *Store) Remove(serverURL string) (*Entry, error) {
 				return err
 			}
 			out = &Entry{Key: key, ServerURL: serverURL, Backend: b.Name(), Scope: []string{},
-				Provider: "unknown", Kind: "unknown"}
+				Provider: token.ProviderUnknown, Kind: "unknown"}
 			return nil
 		}
 		removed := *e
@@ -143,9 +145,9 @@ func (e *Entry) LastUse() time.Time {
 // "docker.io" for Docker Hub, host[:port][/path] otherwise.
 func (e *Entry) Registry() string {
 	if e.ServerURL == "" {
-		return displayRegistry(e.Key)
+		return registryurl.Display(e.Key)
 	}
-	return displayRegistry(e.ServerURL)
+	return registryurl.Display(e.ServerURL)
 }
 
 // ErrNoFilter refuses a prune that would select nothing in particular.
@@ -369,57 +371,11 @@ func RevokeHint(e *Entry) string {
 
 // revokeAt returns the revocation page and a note on what to look for.
 func revokeAt(e *Entry) (url, how string) {
-	host, err := Host(e.ServerURL)
+	host, err := registryurl.Host(e.ServerURL)
 	if e.ServerURL == "" || err != nil {
-		host, _ = Host(e.Key)
+		host, _ = registryurl.Host(e.Key)
 	}
-	provider := e.Provider
-	if provider == "" || provider == "unknown" {
-		provider = providerForHost(host)
-	}
-	switch provider {
-	case "dockerhub":
-		return "https://app.docker.com/settings/personal-access-tokens", ""
-	case "github":
-		return "https://github.com/settings/tokens", ""
-	case "gitlab":
-		web := strings.TrimPrefix(host, "registry.")
-		return "https://" + web + "/-/user_settings/personal_access_tokens", "project, group and deploy tokens are under the project's or group's Settings > Access tokens"
-	case "quay":
-		if ns, _, ok := strings.Cut(e.Username, "+"); ok && ns != "" {
-			return "https://" + host + "/organization/" + ns + "?tab=robots", "the robot account " + e.Username
-		}
-		return "https://" + host + "/user/" + e.Username + "?tab=settings", ""
-	case "harbor":
-		return "https://" + host + "/harbor/projects", "robot accounts are in the project's Robot Accounts tab, or under Administration > Robot Accounts"
-	case "aws-ecr":
-		return "", "nothing to revoke: ECR tokens expire 12 hours after they are issued"
-	case "azure-acr":
-		return "https://portal.azure.com/#browse/Microsoft.ContainerRegistry%2Fregistries", "the registry's Access keys or Tokens page"
-	case "google":
-		return "https://console.cloud.google.com/iam-admin/serviceaccounts", "the service account's Keys tab; access tokens expire within an hour"
-	case "jfrog":
-		return "https://" + host + "/ui/user_profile", "identity tokens; admins: Administration > User Management > Access Tokens"
-	case "digitalocean":
-		return "https://cloud.digitalocean.com/account/api/tokens", ""
-	case "docker":
-		return "", "docker logout revokes docker's own sign-in tokens"
-	case "ibm":
-		return "https://cloud.ibm.com/iam/apikeys", ""
-	case "nvidia":
-		return "https://org.ngc.nvidia.com/setup/api-keys", ""
-	case "heroku":
-		return "https://dashboard.heroku.com/account", "the API key section"
-	case "flyio":
-		return "", "revoke it with: fly tokens list, then fly tokens revoke ID"
-	case "scaleway":
-		return "https://console.scaleway.com/iam/api-keys", ""
-	case "redhat":
-		return "https://access.redhat.com/terms-based-registry/", "the registry service account"
-	case "azure-entra":
-		return "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade", "the application's Certificates & secrets"
-	}
-	return "", ""
+	return token.RevokeAt(e.Provider, host, e.Username)
 }
 
 // CheckUsername refuses a username the protocol's store would refuse.

@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -88,7 +89,7 @@ func TestRemoveReturnsTheEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Username != "alice" || e.Key != HubKey || e.State != "" || e.Registry() != "docker.io" {
+	if e.Username != "alice" || e.Key != registryurl.HubKey || e.State != "" || e.Registry() != "docker.io" {
 		t.Errorf("removed %+v", e)
 	}
 	if got := f.kc.Keys(); len(got) != 1 || got[0] != "ghcr.io" {
@@ -350,7 +351,7 @@ func TestRevoke(t *testing.T) {
 		{Entry{ServerURL: "registry.digitalocean.com"}, "https://cloud.digitalocean.com/account/api/tokens", ""},
 		{Entry{ServerURL: "registry.example.com:5000", Provider: "unknown"}, "", "revoke it in registry.example.com:5000's settings"},
 		{Entry{Key: "ghcr.io"}, "https://github.com/settings/tokens", ""},
-		{Entry{ServerURL: HubAccessTokenKey, Provider: "docker"}, "", "docker logout"},
+		{Entry{ServerURL: registryurl.HubAccessTokenKey, Provider: "docker"}, "", "docker logout"},
 		{Entry{ServerURL: "registry.fly.io", Provider: "unknown"}, "", "fly tokens revoke"},
 		{Entry{ServerURL: "ghcr.io", Provider: "dockerhub"}, "https://app.docker.com/settings/personal-access-tokens", ""}, // the token says, not the host
 	}

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -21,10 +25,10 @@ func TestMigrateIntoTheStore(t *testing.T) {
 	password := "correct horse battery staple"
 	config := []byte(`{
 	"auths": {
-		"https://index.docker.io/v1/": {"auth": "` + basicAuth("hubuser", hub) + `"},
-		"ghcr.io": {"auth": "` + basicAuth("octocat", ghcr) + `"},
-		"registry.example.com": {"auth": "` + basicAuth("alice", password) + `"},
-		"myregistry.azurecr.io": {"auth": "` + basicAuth("00000000-0000-0000-0000-000000000000", "") + `", "identitytoken": "` + identity + `"}
+		"https://index.docker.io/v1/": {"auth": "` + credstoretest.BasicAuth("hubuser", hub) + `"},
+		"ghcr.io": {"auth": "` + credstoretest.BasicAuth("octocat", ghcr) + `"},
+		"registry.example.com": {"auth": "` + credstoretest.BasicAuth("alice", password) + `"},
+		"myregistry.azurecr.io": {"auth": "` + credstoretest.BasicAuth("00000000-0000-0000-0000-000000000000", "") + `", "identitytoken": "` + identity + `"}
 	},
 	"currentContext": "default"
 }`)
@@ -32,27 +36,27 @@ func TestMigrateIntoTheStore(t *testing.T) {
 	t.Run("keychain fails midway", func(t *testing.T) {
 		f := newFixture(t)
 		dir := t.TempDir()
-		writeConfig(t, dir, config, 0o600)
+		writeDockerConfig(t, dir, string(config))
 		f.kc.FailNext("set", &keychain.Error{Backend: "memory", Kind: keychain.ErrLocked, Hint: "unlock it"})
-		if _, err := Migrate(loadConfig(t, dir), f.s, "pat"); err == nil {
+		if _, err := dockerconfig.Migrate(loadDockerConfig(t, dir), f.s, "pat"); err == nil {
 			t.Fatal("Migrate succeeded with a locked keychain")
 		}
-		if got, _ := os.ReadFile(dir + "/" + DockerConfigFile); !bytes.Equal(got, config) {
+		if got, _ := os.ReadFile(dir + "/" + dockerconfig.DockerConfigFile); !bytes.Equal(got, config) {
 			t.Fatal("config.json changed")
 		}
 	})
 
 	f := newFixture(t)
 	dir := t.TempDir()
-	writeConfig(t, dir, config, 0o600)
-	res, err := Migrate(loadConfig(t, dir), f.s, "pat")
+	writeDockerConfig(t, dir, string(config))
+	res, err := dockerconfig.Migrate(loadDockerConfig(t, dir), f.s, "pat")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(res.Moved, " ") != HubKey+" ghcr.io myregistry.azurecr.io" {
+	if strings.Join(res.Moved, " ") != registryurl.HubKey+" ghcr.io myregistry.azurecr.io" {
 		t.Fatalf("moved %v, kept %+v", res.Moved, res.Kept)
 	}
-	if len(res.Kept) != 1 || res.Kept[0].ServerURL != "registry.example.com" || !errors.Is(f.refusal(t, password), ErrPassword) {
+	if len(res.Kept) != 1 || res.Kept[0].ServerURL != "registry.example.com" || !errors.Is(f.refusal(t, password), token.ErrPassword) {
 		t.Fatalf("kept %+v", res.Kept)
 	}
 	t.Logf("kept: %+v", res.Kept[0])
@@ -67,13 +71,13 @@ func TestMigrateIntoTheStore(t *testing.T) {
 			t.Errorf("get %s: user %q, right secret %v, %v", url, user, secret == want[1], err)
 		}
 	}
-	data, _ := os.ReadFile(dir + "/" + DockerConfigFile)
+	data, _ := os.ReadFile(dir + "/" + dockerconfig.DockerConfigFile)
 	for _, s := range []string{hub, ghcr, identity} {
-		if bytes.Contains(data, []byte(s)) || bytes.Contains(data, []byte(basicAuth("hubuser", hub))) {
+		if bytes.Contains(data, []byte(s)) || bytes.Contains(data, []byte(credstoretest.BasicAuth("hubuser", hub))) {
 			t.Fatal("a moved token is still in config.json")
 		}
 	}
-	if !bytes.Contains(data, []byte(basicAuth("alice", password))) || !bytes.Contains(data, []byte(`"credsStore": "pat"`)) {
+	if !bytes.Contains(data, []byte(credstoretest.BasicAuth("alice", password))) || !bytes.Contains(data, []byte(`"credsStore": "pat"`)) {
 		t.Fatalf("config.json after:\n%s", data)
 	}
 }
@@ -81,10 +85,26 @@ func TestMigrateIntoTheStore(t *testing.T) {
 // refusal returns the store's refusal of secret, which must be one.
 func (f *fixture) refusal(t *testing.T, secret string) error {
 	t.Helper()
-	err := f.s.Put("refusal.example.com", "someone", NewSecret(secret), nil)
-	var r refuser
+	err := f.s.Put("refusal.example.com", "someone", token.NewSecret(secret), nil)
+	var r interface{ Refusal() }
 	if !errors.As(err, &r) {
 		t.Fatalf("the store did not refuse the secret: %v", err)
 	}
 	return err
+}
+
+func writeDockerConfig(t *testing.T, dir, config string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, dockerconfig.DockerConfigFile), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func loadDockerConfig(t *testing.T, dir string) *dockerconfig.DockerConfig {
+	t.Helper()
+	cfg, err := dockerconfig.LoadDockerConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/probe"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -21,40 +24,39 @@ import (
 // Sending the token counts as a use by by (e.g. "docker-credential-pat
 // probe"). An expired entry is not probed. The returned entry is the one
 // recorded, or as it was if nothing was recorded.
-func (s *Store) ProbeStored(ctx context.Context, client *http.Client, registry, repository, by string) (ProbeResult, *Entry, error) {
+func (s *Store) ProbeStored(ctx context.Context, client *http.Client, registry, repository, by string) (probe.ProbeResult, *Entry, error) {
 	e, err := s.Lookup(registry)
 	if err != nil {
-		return ProbeResult{}, nil, err
+		return probe.ProbeResult{}, nil, err
 	}
 	now := s.now().UTC()
 	if e.Expired(now) {
-		return ProbeResult{}, e, &probeError{
+		return probe.ProbeResult{}, e, hint.Wrap(
 			fmt.Errorf("the token for %s (%s) expired at %s", e.Registry(), e.Username, e.ExpiresAt.Format(time.RFC3339)),
-			fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, e.Registry()),
-		}
+			fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, e.Registry()))
 	}
 	b, err := s.backendFor(e.Backend)
 	if err != nil {
-		return ProbeResult{}, e, err
+		return probe.ProbeResult{}, e, err
 	}
 	item, err := b.Get(s.ctx, e.Key)
 	if errors.Is(err, keychain.ErrNotFound) {
-		return ProbeResult{}, e, &probeError{fmt.Errorf("the keychain no longer holds the token for %s", e.Registry()),
-			"docker-credential-pat doctor --repair, then log in again: docker login " + e.Registry()}
+		return probe.ProbeResult{}, e, hint.Wrap(fmt.Errorf("the keychain no longer holds the token for %s", e.Registry()),
+			"docker-credential-pat doctor --repair, then log in again: docker login "+e.Registry())
 	}
 	if err != nil {
-		return ProbeResult{}, e, err
+		return probe.ProbeResult{}, e, err
 	}
 	p, err := decodePayload(item)
 	if err != nil {
-		return ProbeResult{}, e, fmt.Errorf("the keychain item for %s: %w", e.Registry(), err)
+		return probe.ProbeResult{}, e, fmt.Errorf("the keychain item for %s: %w", e.Registry(), err)
 	}
 	target := registry
 	if !strings.Contains(registry, "://") && strings.HasPrefix(strings.ToLower(e.ServerURL), "http://") {
 		target = e.ServerURL // stored as plain HTTP on purpose
 	}
-	res, perr := Probe(ctx, client, target, p.Username, NewSecret(p.Secret), repository)
-	sent := res.Scheme == "bearer" || res.Scheme == "basic" && !NewSecret(p.Secret).IsZero()
+	res, perr := probe.Probe(ctx, client, target, p.Username, token.NewSecret(p.Secret), repository)
+	sent := res.Scheme == "bearer" || res.Scheme == "basic" && !token.NewSecret(p.Secret).IsZero()
 	record := perr == nil && res.Scheme == "bearer"
 	if !sent && !record {
 		return res, e, perr

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker/docker-credential-helpers/credentials"
 )
 
@@ -73,7 +74,7 @@ func Serve(h credentials.Helper, action string, in io.Reader, out io.Writer) err
 	if serverURL == "" {
 		return credentials.NewErrCredentialsMissingServerURL()
 	}
-	if _, err := Canonical(serverURL); err != nil {
+	if _, err := registryurl.Canonical(serverURL); err != nil {
 		return err
 	}
 	return credentials.HandleCommand(h, action, strings.NewReader(serverURL), out)
@@ -97,7 +98,7 @@ func decodeStore(data []byte) (*credentials.Credentials, error) {
 	if creds.Username == "" {
 		return nil, credentials.NewErrCredentialsMissingUsername()
 	}
-	if _, err := Canonical(creds.ServerURL); err != nil {
+	if _, err := registryurl.Canonical(creds.ServerURL); err != nil {
 		return nil, err
 	}
 	if !validText(creds.Username, maxUsername) {

@@ -1,8 +1,11 @@
 // Package credstore is docker-credential-pat's store: the credential-helper
-// protocol actions, server-URL canonicalisation, the metadata index and the
-// token lifecycle. Secrets live in a keychain.Backend; metadata lives in an
-// index file that never holds a secret. The package never prints: warnings
-// for people go to Options.Warn.
+// protocol actions, the metadata index and use records, the token
+// lifecycle (annotate, remove, prune), setup and the doctor. Server URLs
+// are canonicalised by registryurl, tokens classified by token, docker's
+// config.json handled by dockerconfig, registries probed by probe. Secrets
+// live in a keychain.Backend; metadata lives in an index file that never
+// holds a secret. The package never prints: warnings for people go to
+// Options.Warn.
 package credstore
 
 import (
@@ -18,6 +21,8 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -180,7 +185,7 @@ func (s *Store) announceChoice(name, reason string) {
 		s.warn(Warning{Message: reason})
 	}
 	if os.MkdirAll(s.dir, 0o700) == nil {
-		_ = writeFileAtomic(path, []byte(name+"\n"), 0o600, false)
+		_ = atomicfile.Write(path, []byte(name+"\n"), 0o600, false)
 	}
 }
 
@@ -192,7 +197,7 @@ type payload struct {
 	Secret    string `json:"secret"`
 }
 
-func encodePayload(serverURL, username string, secret Secret) ([]byte, error) {
+func encodePayload(serverURL, username string, secret token.Secret) ([]byte, error) {
 	return json.Marshal(payload{V: 1, ServerURL: serverURL, Username: username, Secret: secret.Reveal()})
 }
 
@@ -257,7 +262,7 @@ func (s *Store) markList() {
 
 func (s *Store) writeListMarker(m listMarker) {
 	data, _ := json.Marshal(m)
-	_ = writeFileAtomic(filepath.Join(s.dir, listMarkerFile), data, 0o600, false)
+	_ = atomicfile.Write(filepath.Join(s.dir, listMarkerFile), data, 0o600, false)
 }
 
 // listMarker returns the marker of a list by this caller within the bulk

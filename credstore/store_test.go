@@ -16,6 +16,10 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychainmem"
 )
@@ -131,12 +135,12 @@ func TestHubAliasesShareOneEntry(t *testing.T) {
 			t.Errorf("get %s = %q, %v", alias, u, err)
 		}
 	}
-	f.add(HubAccessTokenKey, "alice", genJWT(newRand(t), map[string]any{"iss": "https://login.docker.com/", "exp": f.clock.now().Add(time.Hour).Unix()}))
+	f.add(registryurl.HubAccessTokenKey, "alice", credstoretest.JWT(map[string]any{"iss": "https://login.docker.com/", "exp": f.clock.now().Add(time.Hour).Unix()}))
 	if _, s, _ := f.s.Get("docker.io"); s != tok1 {
 		t.Error("the OAuth access-token entry replaced the Hub entry")
 	}
 	f.add("docker.io", "alice2", tok2)
-	if got := f.list(); len(got) != 2 || got["docker.io"] != "alice2" || got[HubAccessTokenKey] != "alice" {
+	if got := f.list(); len(got) != 2 || got["docker.io"] != "alice2" || got[registryurl.HubAccessTokenKey] != "alice" {
 		t.Errorf("list = %v: want one Hub entry, replaced, and the access-token entry", got)
 	}
 }
@@ -154,7 +158,7 @@ func TestReplaceKeepsOneEntry(t *testing.T) {
 	f.clock.add(time.Hour)
 	f.add("ghcr.io", "carol", tok2)
 	e = f.entry("ghcr.io")
-	if e.Username != "carol" || !e.CreatedAt.After(created) || e.Fingerprint != Fingerprint(NewSecret(tok2)) {
+	if e.Username != "carol" || !e.CreatedAt.After(created) || e.Fingerprint != Fingerprint(token.NewSecret(tok2)) {
 		t.Errorf("new token: %+v", e)
 	}
 	if got := f.list(); len(got) != 1 {
@@ -261,7 +265,7 @@ func TestConcurrentUsesAreAllCounted(t *testing.T) {
 func TestExpiredTokenIsNotServed(t *testing.T) {
 	f := newFixture(t)
 	exp := f.clock.now().Add(3 * 24 * time.Hour)
-	if err := f.s.Put("ghcr.io", "alice", NewSecret(tok1), func(e *Entry) { e.ExpiresAt = &exp }); err != nil {
+	if err := f.s.Put("ghcr.io", "alice", token.NewSecret(tok1), func(e *Entry) { e.ExpiresAt = &exp }); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.s.Get("ghcr.io"); err != nil {
@@ -288,7 +292,7 @@ func TestKeychainFailureLeavesNoEntry(t *testing.T) {
 	f := newFixture(t)
 	f.kc.FailNext("set", &keychain.Error{Backend: "memory", Kind: keychain.ErrLocked, Hint: "unlock it"})
 	err := f.s.Add(&credentials.Credentials{ServerURL: "ghcr.io", Username: "alice", Secret: tok1})
-	if !errors.Is(err, keychain.ErrLocked) || HintOf(err) != "unlock it" {
+	if !errors.Is(err, keychain.ErrLocked) || hint.First(err) != "unlock it" {
 		t.Fatalf("store on a locked keychain = %v", err)
 	}
 	if got := f.list(); len(got) != 0 {
@@ -436,22 +440,22 @@ func equalMaps(a, b map[string]string) bool {
 func TestStoreAppliesThePolicy(t *testing.T) {
 	f := newFixture(t)
 	err := f.s.Add(&credentials.Credentials{ServerURL: "https://index.docker.io/v1/", Username: "alice", Secret: "correct horse battery staple"})
-	if !errors.Is(err, ErrPassword) || len(HintsOf(err)) == 0 {
-		t.Fatalf("store of a Docker Hub password = %v, hints %q", err, HintsOf(err))
+	if !errors.Is(err, token.ErrPassword) || len(hint.Of(err)) == 0 {
+		t.Fatalf("store of a Docker Hub password = %v, hints %q", err, hint.Of(err))
 	}
 	if keys := f.kc.Keys(); len(keys) != 0 || len(f.list()) != 0 {
 		t.Fatalf("a refused password was stored: %v", keys)
 	}
 	f.add("docker.io", "alice", tok1+"\n") // a trailing newline is trimmed
 	e := f.entry("docker.io")
-	if e.Provider != "dockerhub" || e.Kind != "personal access token" || e.Fingerprint != Fingerprint(NewSecret(tok1)) {
+	if e.Provider != "dockerhub" || e.Kind != "personal access token" || e.Fingerprint != Fingerprint(token.NewSecret(tok1)) {
 		t.Errorf("entry = provider %q kind %q fingerprint %q", e.Provider, e.Kind, e.Fingerprint)
 	}
 	if _, s, _ := f.s.Get("docker.io"); s != tok1 {
 		t.Errorf("stored %q, want the token without its newline", s)
 	}
 	exp := f.clock.now().Add(2 * time.Hour).Truncate(time.Second)
-	f.add("example.azurecr.io", "<token>", genJWT(newRand(t), map[string]any{"exp": exp.Unix(), "access": []map[string]any{{"type": "repository", "name": "app", "actions": []string{"pull"}}}}))
+	f.add("example.azurecr.io", "<token>", credstoretest.JWT(map[string]any{"exp": exp.Unix(), "access": []map[string]any{{"type": "repository", "name": "app", "actions": []string{"pull"}}}}))
 	e = f.entry("example.azurecr.io")
 	if e.ExpiresAt == nil || !e.ExpiresAt.Equal(exp) || strings.Join(e.Scope, ",") != "repository:app:pull" {
 		t.Errorf("JWT entry: expiresAt %v scope %v", e.ExpiresAt, e.Scope)
@@ -470,7 +474,7 @@ func benchStore(b *testing.B, n int) *fixture {
 		x.put(&Entry{Key: u, ServerURL: u, Username: "u", Scope: []string{"repository:team/app:pull"}, Provider: "github",
 			Kind: "personal access token", CreatedAt: now, UpdatedAt: now, LastUsedAt: &now, LastUsedBy: "docker", Backend: "memory",
 			Fingerprint: "sha256:0123456789ab"})
-		data, _ := encodePayload(u, "u", NewSecret(tok1))
+		data, _ := encodePayload(u, "u", token.NewSecret(tok1))
 		f.kc.Put(u, data)
 	}
 	if err := f.s.ensureDir(); err != nil {
@@ -508,7 +512,7 @@ func BenchmarkStore1000(b *testing.B) {
 	f := benchStore(b, 1000)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := f.s.Put("registry-500.example.com", "u", NewSecret(tok2), nil); err != nil {
+		if err := f.s.Put("registry-500.example.com", "u", token.NewSecret(tok2), nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -528,7 +532,7 @@ func TestLockWaitIsBounded(t *testing.T) {
 	defer func() { lockWait = old }()
 	err = f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "bob", Secret: tok2})
 	var le *LockError
-	if !errors.As(err, &le) || !strings.Contains(err.Error(), indexLockFile) || HintOf(err) == "" {
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), indexLockFile) || hint.First(err) == "" {
 		t.Fatalf("store while the lock is held = %v", err)
 	}
 	// get still serves the token; only the use count is lost, with a warning.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
 )
 
 // Use records. Every get records a use, and rewriting the whole index for
@@ -92,10 +94,10 @@ func (s *Store) updateUse(e *Entry, fn func(e *Entry)) error {
 		return err
 	}
 	p := s.usePath(e.Key)
-	err = writeFileAtomic(p, data, 0o600, false)
+	err = atomicfile.Write(p, data, 0o600, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.Mkdir(filepath.Dir(p), 0o700); err == nil || errors.Is(err, fs.ErrExist) {
-			err = writeFileAtomic(p, data, 0o600, false)
+			err = atomicfile.Write(p, data, 0o600, false)
 		}
 	}
 	return err

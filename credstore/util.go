@@ -2,25 +2,11 @@ package credstore
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
 func bytesContains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
-
-// displayRegistry is how a person types serverURL on docker's command line.
-func displayRegistry(serverURL string) string {
-	if IsDockerHub(serverURL) {
-		return "docker.io"
-	}
-	if h, err := Canonical(serverURL); err == nil {
-		return h
-	}
-	return serverURL
-}
 
 // RelativeTime renders t relative to now: "3 days ago", "in 12 days".
 func RelativeTime(t, now time.Time) string {
@@ -62,32 +48,4 @@ func plural(n int, unit string) string {
 		return fmt.Sprintf("1 %s", unit)
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
-}
-
-// HintsOf returns the fixes for err, where known: lines for a person,
-// ideally commands to paste.
-func HintsOf(err error) []string {
-	var refusal *RefusalError
-	if errors.As(err, &refusal) {
-		return refusal.Hints
-	}
-	if h := keychain.HintOf(err); h != "" {
-		return []string{h}
-	}
-	var hinter interface{ Hint() string }
-	if errors.As(err, &hinter) && hinter.Hint() != "" {
-		return []string{hinter.Hint()}
-	}
-	if errors.Is(err, ErrIndexCorrupt) {
-		return []string{"docker-credential-pat doctor --repair"}
-	}
-	return nil
-}
-
-// HintOf returns the first of HintsOf(err), or "".
-func HintOf(err error) string {
-	if h := HintsOf(err); len(h) > 0 {
-		return h[0]
-	}
-	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
 func init() { commands["add"] = &command{run: runAdd, help: addHelp} }
@@ -159,16 +160,16 @@ var errNoTerminal = errors.New("no token: stdin is not a terminal to type it at,
 
 // readToken reads the token from stdin or, when stdin is a terminal, from
 // a prompt that does not echo. Its errors never quote what was read.
-func (a *app) readToken(fromStdin bool, registry, username string) (credstore.Secret, error) {
+func (a *app) readToken(fromStdin bool, registry, username string) (token.Secret, error) {
 	var raw []byte
 	switch f, isFile := a.stdin.(*os.File); {
 	case fromStdin:
 		data, err := io.ReadAll(io.LimitReader(a.stdin, credstore.MaxInput+1))
 		if err != nil {
-			return credstore.Secret{}, fmt.Errorf("reading the token from stdin: %v", err)
+			return token.Secret{}, fmt.Errorf("reading the token from stdin: %v", err)
 		}
 		if len(data) > credstore.MaxInput {
-			return credstore.Secret{}, fmt.Errorf("the token on stdin is longer than %d bytes", credstore.MaxInput)
+			return token.Secret{}, fmt.Errorf("the token on stdin is longer than %d bytes", credstore.MaxInput)
 		}
 		raw = data
 	case isFile && term.IsTerminal(int(f.Fd())):
@@ -176,22 +177,22 @@ func (a *app) readToken(fromStdin bool, registry, username string) (credstore.Se
 		data, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(a.stderr)
 		if err != nil {
-			return credstore.Secret{}, fmt.Errorf("reading the token: %v", err)
+			return token.Secret{}, fmt.Errorf("reading the token: %v", err)
 		}
 		raw = data
 	default:
-		return credstore.Secret{}, errNoTerminal
+		return token.Secret{}, errNoTerminal
 	}
 	tok := string(raw)
 	tok = strings.TrimSuffix(tok, "\n")
 	tok = strings.TrimSuffix(tok, "\r")
 	switch {
 	case tok == "":
-		return credstore.Secret{}, errors.New("no token: stdin was empty")
+		return token.Secret{}, errors.New("no token: stdin was empty")
 	case strings.ContainsAny(tok, "\r\n"):
-		return credstore.Secret{}, errors.New("the token spans more than one line: give one token")
+		return token.Secret{}, errors.New("the token spans more than one line: give one token")
 	case strings.IndexFunc(tok, unicode.IsControl) >= 0:
-		return credstore.Secret{}, errors.New("the token holds control characters")
+		return token.Secret{}, errors.New("the token holds control characters")
 	}
-	return credstore.NewSecret(tok), nil
+	return token.NewSecret(tok), nil
 }

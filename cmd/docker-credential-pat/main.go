@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
 
 const name = "docker-credential-pat"
@@ -62,13 +63,13 @@ func (a *app) warn(w credstore.Warning) {
 	}
 }
 
-// fail prints err and its hints (or hint, if err has none) and returns
-// the exit code for a failure.
-func (a *app) fail(err error, hint string) int {
+// fail prints err and its hints (or fallback, if err has none) and
+// returns the exit code for a failure.
+func (a *app) fail(err error, fallback string) int {
 	fmt.Fprintf(a.stderr, "%s: %s\n", name, oneLine(err))
-	hints := credstore.HintsOf(err)
-	if len(hints) == 0 && hint != "" {
-		hints = []string{hint}
+	hints := hint.Of(err)
+	if len(hints) == 0 && fallback != "" {
+		hints = []string{fallback}
 	}
 	for _, h := range hints {
 		fmt.Fprintf(a.stderr, "hint: %s\n", h)
@@ -148,8 +149,8 @@ func (a *app) protocol(action string, extra []string) int {
 	}
 	if err != nil {
 		fmt.Fprintln(a.stdout, oneLine(err))
-		for _, hint := range credstore.HintsOf(err) {
-			fmt.Fprintf(a.stderr, "hint: %s\n", hint)
+		for _, h := range hint.Of(err) {
+			fmt.Fprintf(a.stderr, "hint: %s\n", h)
 		}
 		return 1
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
 // This file holds what the commands for people share: flag parsing in one
@@ -109,10 +111,10 @@ func durationFlag(fs *pflag.FlagSet, flag, value string) (time.Duration, error) 
 // takes it: a name with a dot or a port, or localhost. Anything else (a
 // pasted token, say) is not echoed back.
 func looksLikeRegistry(s string) bool {
-	if _, err := credstore.Canonical(s); err != nil {
+	if _, err := registryurl.Canonical(s); err != nil {
 		return false
 	}
-	host, err := credstore.Host(s)
+	host, err := registryurl.Host(s)
 	if err != nil {
 		return false
 	}
@@ -263,7 +265,7 @@ func (a *app) notFound(registry string) int {
 
 // storeErr reports a store failure with its hint, if it has one.
 func (a *app) storeErr(err error) int {
-	return a.fail(err, credstore.HintOf(err))
+	return a.fail(err, hint.First(err))
 }
 
 // alignFlags lines up the descriptions of every flag line in help

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
 
 func init() { commands["probe"] = &command{run: runProbe, help: probeHelp} }
@@ -107,7 +108,7 @@ func runProbe(a *app, args []string) int {
 		return a.notFound(registry)
 	}
 	if err != nil {
-		return a.fail(fmt.Errorf("probe %s: %v", showArg(registry), err), credstore.HintOf(err))
+		return a.fail(fmt.Errorf("probe %s: %v", showArg(registry), err), hint.First(err))
 	}
 	recorded := res.Scheme == "bearer"
 	if *asJSON {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
 
 func init() { commands["prune"] = &command{run: runPrune, help: pruneHelp} }
@@ -61,7 +62,7 @@ func runPrune(a *app, args []string) int {
 	if err != nil {
 		if joined, ok := err.(interface{ Unwrap() []error }); ok {
 			for _, e := range joined.Unwrap() {
-				a.fail(e, credstore.HintOf(e))
+				a.fail(e, hint.First(e))
 			}
 			return 1
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
 
 func init() { commands["rm"] = &command{run: runRm, help: rmHelp} }
@@ -41,7 +42,7 @@ func runRm(a *app, args []string) int {
 		case errors.Is(err, credstore.ErrNotFound):
 			code = a.notFound(registry)
 		case err != nil:
-			code = a.fail(fmt.Errorf("%s: %v", showArg(registry), err), credstore.HintOf(err))
+			code = a.fail(fmt.Errorf("%s: %v", showArg(registry), err), hint.First(err))
 		default:
 			a.warn(credstore.Warning{Message: "removed " + who(e) + " from this machine", Hint: credstore.RevokeHint(e)})
 		}

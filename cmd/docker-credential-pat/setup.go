@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 )
 
 func init() { commands["setup"] = &command{run: runSetup, help: setupHelp} }
@@ -50,24 +51,24 @@ func runSetup(a *app, args []string) int {
 		return a.usage("setup", "--docker-config needs a directory")
 	}
 	if *dir == "" {
-		d, err := credstore.DockerConfigDir()
+		d, err := dockerconfig.DockerConfigDir()
 		if err != nil {
 			return a.fail(err, "")
 		}
 		*dir = d
 	}
-	cfg, err := credstore.LoadDockerConfig(*dir)
+	cfg, err := dockerconfig.LoadDockerConfig(*dir)
 	if err != nil {
 		return a.fail(err, "")
 	}
 	prev := cfg.CredsStore()
-	var res credstore.MigrateResult
+	var res dockerconfig.MigrateResult
 	if *migrate {
 		s, err := a.store()
 		if err != nil {
 			return a.storeErr(err)
 		}
-		res, err = credstore.Migrate(cfg, s, credstore.HelperName)
+		res, err = dockerconfig.Migrate(cfg, s, credstore.HelperName)
 		if err != nil {
 			return a.fail(err, "")
 		}

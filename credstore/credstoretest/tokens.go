@@ -75,3 +75,14 @@ func ECR(exp time.Time) string {
 	})
 	return base64.StdEncoding.EncodeToString(p)
 }
+
+// Opaque returns prefix and 36 random hex digits: a secret of no known
+// format that a test can still find in output, by its prefix.
+func Opaque(prefix string) string {
+	return prefix + randFrom("0123456789abcdef", 36)
+}
+
+// BasicAuth is a docker config auth value: base64 of user:password.
+func BasicAuth(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+}

@@ -1,4 +1,6 @@
-package credstore
+// Package atomicfile replaces files atomically and privately: a reader, or
+// the next run after a crash, sees the old file or the new one.
+package atomicfile
 
 import (
 	"errors"
@@ -8,7 +10,7 @@ import (
 	"syscall"
 )
 
-// WriteFileAtomic replaces path with data so that a reader, or the next run
+// WriteFile replaces path with data so that a reader, or the next run
 // after a crash, sees either the old file or the new one, never a mix. It
 // writes a temporary file in path's directory (created 0600, so the data is
 // never readable by others, not even briefly), syncs it, sets perm, renames
@@ -16,14 +18,13 @@ import (
 //
 // path must not be a symbolic link that the caller wants kept: the link is
 // replaced by a regular file. Resolve it first (filepath.EvalSymlinks).
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeFileAtomic(path, data, perm, true)
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Write(path, data, perm, true)
 }
 
-// writeFileAtomic is WriteFileAtomic that syncs only when durable: a
-// process killed at any moment still leaves the old file or the new one,
+// Write is WriteFile that syncs only when durable: a process killed at any moment still leaves the old file or the new one,
 // but a power cut may lose the write. Use counts are not worth an fsync.
-func writeFileAtomic(path string, data []byte, perm os.FileMode, durable bool) (err error) {
+func Write(path string, data []byte, perm os.FileMode, durable bool) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {

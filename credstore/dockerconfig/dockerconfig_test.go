@@ -1,10 +1,8 @@
-package credstore
+package dockerconfig
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -14,21 +12,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
-
-// genSecret returns a fresh random secret with a recognisable prefix.
-func genSecret(t testing.TB, prefix string) string {
-	t.Helper()
-	b := make([]byte, 18)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return prefix + hex.EncodeToString(b)
-}
-
-func basicAuth(user, pass string) string {
-	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
-}
 
 // fixtureSecrets are the generated secrets in a real-world config.
 type fixtureSecrets struct {
@@ -48,20 +37,20 @@ func realWorldConfig(t *testing.T, perm os.FileMode) (dir string, s fixtureSecre
 		t.Fatal(err)
 	}
 	s = fixtureSecrets{
-		hub:         genSecret(t, "tok_hub_"),
-		ghcr:        genSecret(t, "tok_ghcr_"),
-		password:    genSecret(t, "pw-"),
-		acrPassword: genSecret(t, "pw-"),
-		acrIdentity: genSecret(t, "tok_acr_"),
-		gcr:         genSecret(t, "tok_gcr_"),
+		hub:         credstoretest.Opaque("tok_hub_"),
+		ghcr:        credstoretest.Opaque("tok_ghcr_"),
+		password:    credstoretest.Opaque("pw-"),
+		acrPassword: credstoretest.Opaque("pw-"),
+		acrIdentity: credstoretest.Opaque("tok_acr_"),
+		gcr:         credstoretest.Opaque("tok_gcr_"),
 	}
 	data = []byte(strings.NewReplacer(
-		"@@HUB_AUTH@@", basicAuth("hubuser", s.hub),
-		"@@GHCR_AUTH@@", basicAuth("octocat", s.ghcr),
-		"@@PASSWORD_AUTH@@", basicAuth("alice", s.password),
-		"@@ACR_AUTH@@", basicAuth("00000000-0000-0000-0000-000000000000", s.acrPassword),
+		"@@HUB_AUTH@@", credstoretest.BasicAuth("hubuser", s.hub),
+		"@@GHCR_AUTH@@", credstoretest.BasicAuth("octocat", s.ghcr),
+		"@@PASSWORD_AUTH@@", credstoretest.BasicAuth("alice", s.password),
+		"@@ACR_AUTH@@", credstoretest.BasicAuth("00000000-0000-0000-0000-000000000000", s.acrPassword),
 		"@@ACR_IDENTITY_TOKEN@@", s.acrIdentity,
-		"@@GCR_AUTH@@", basicAuth("_json_key", s.gcr),
+		"@@GCR_AUTH@@", credstoretest.BasicAuth("_json_key", s.gcr),
 	).Replace(string(tmpl)))
 	dir = t.TempDir()
 	writeConfig(t, dir, data, perm)
@@ -235,12 +224,12 @@ func TestDockerConfigReadsRealWorldFile(t *testing.T) {
 		t.Fatalf("PlaintextAuths error = %v, want broken.example.com reported", err)
 	}
 	want := []PlainAuth{
-		{ServerURL: HubKey, Username: "hubuser", Secret: NewSecret(s.hub)},
-		{ServerURL: "ghcr.io", Username: "octocat", Secret: NewSecret(s.ghcr)},
-		{ServerURL: "registry.example.com:5000", Username: "alice", Secret: NewSecret(s.password)},
+		{ServerURL: registryurl.HubKey, Username: "hubuser", Secret: token.NewSecret(s.hub)},
+		{ServerURL: "ghcr.io", Username: "octocat", Secret: token.NewSecret(s.ghcr)},
+		{ServerURL: "registry.example.com:5000", Username: "alice", Secret: token.NewSecret(s.password)},
 		{ServerURL: "myregistry.azurecr.io", Username: "00000000-0000-0000-0000-000000000000",
-			Secret: NewSecret(s.acrIdentity), IdentityToken: true},
-		{ServerURL: "gcr.io", Username: "_json_key", Secret: NewSecret(s.gcr)},
+			Secret: token.NewSecret(s.acrIdentity), IdentityToken: true},
+		{ServerURL: "gcr.io", Username: "_json_key", Secret: token.NewSecret(s.gcr)},
 	}
 	if len(plain) != len(want) {
 		t.Fatalf("got %d plaintext entries, want %d: %+v", len(plain), len(want), plain)
@@ -256,14 +245,14 @@ func TestDockerConfigReadsRealWorldFile(t *testing.T) {
 }
 
 func TestPlaintextAuthsForms(t *testing.T) {
-	pass := genSecret(t, "tok_")
+	pass := credstoretest.Opaque("tok_")
 	dir := t.TempDir()
 	cfg := map[string]any{"auths": map[string]any{
-		"unpadded.example":  map[string]string{"auth": strings.TrimRight(basicAuth("u1", pass+"x"), "=")},
+		"unpadded.example":  map[string]string{"auth": strings.TrimRight(credstoretest.BasicAuth("u1", pass+"x"), "=")},
 		"fields.example":    map[string]string{"username": "u2", "password": pass},
-		"colon.example":     map[string]string{"auth": basicAuth("u3", pass+":with:colons")},
+		"colon.example":     map[string]string{"auth": credstoretest.BasicAuth("u3", pass+":with:colons")},
 		"useronly.example":  map[string]string{"username": "u4"},
-		"emptypass.example": map[string]string{"auth": basicAuth("u5", "")},
+		"emptypass.example": map[string]string{"auth": credstoretest.BasicAuth("u5", "")},
 		"nocolon.example":   map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(pass))},
 		"nouser.example":    map[string]string{"password": pass},
 		"number.example":    map[string]any{"auth": 12},
@@ -329,7 +318,7 @@ func TestRemovePlaintextAndSaveKeepEverythingElse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sec := range []string{s.ghcr, basicAuth("octocat", s.ghcr), s.acrIdentity} {
+	for _, sec := range []string{s.ghcr, credstoretest.BasicAuth("octocat", s.ghcr), s.acrIdentity} {
 		if bytes.Contains(data, []byte(sec)) {
 			t.Fatal("a removed secret is still in config.json")
 		}
@@ -361,7 +350,7 @@ func TestRemovePlaintextAndSaveKeepEverythingElse(t *testing.T) {
 	if len(a["myregistry.azurecr.io"]) != 0 {
 		t.Errorf("azurecr entry = %v, want {}", a["myregistry.azurecr.io"])
 	}
-	if a[HubKey]["auth"] != basicAuth("hubuser", s.hub) || a["quay.io"] == nil {
+	if a[registryurl.HubKey]["auth"] != credstoretest.BasicAuth("hubuser", s.hub) || a["quay.io"] == nil {
 		t.Errorf("untouched entries changed: %v", a)
 	}
 	if !bytes.HasPrefix(data, []byte("{\n\t\"auths\": {\n\t\t")) || !bytes.HasSuffix(data, []byte("}\n")) {
@@ -456,7 +445,7 @@ func TestSaveFollowsASymlinkedConfig(t *testing.T) {
 
 func TestConfigKeysAreNotHTMLEscaped(t *testing.T) {
 	dir := t.TempDir()
-	writeConfig(t, dir, []byte(`{"psFormat": "<b>{{.ID}}</b> & co", "auths": {"a&b.example": {"auth": "`+basicAuth("u", "p")+`"}}}`), 0o600)
+	writeConfig(t, dir, []byte(`{"psFormat": "<b>{{.ID}}</b> & co", "auths": {"a&b.example": {"auth": "`+credstoretest.BasicAuth("u", "p")+`"}}}`), 0o600)
 	c, err := LoadDockerConfig(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -478,7 +467,7 @@ func TestMalformedConfigHint(t *testing.T) {
 	dir := t.TempDir()
 	writeConfig(t, dir, []byte(`{"auths": {`), 0o600)
 	_, err := LoadDockerConfig(dir)
-	if h := HintOf(err); h != "python3 -m json.tool "+filepath.Join(dir, DockerConfigFile) {
+	if h := hint.First(err); h != "python3 -m json.tool "+filepath.Join(dir, DockerConfigFile) {
 		t.Fatalf("hint %q for %v", h, err)
 	}
 }

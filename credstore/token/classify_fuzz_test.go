@@ -1,4 +1,4 @@
-package credstore
+package token
 
 import (
 	"encoding/base64"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
 func FuzzClassify(f *testing.F) {
@@ -24,7 +26,7 @@ func FuzzClassify(f *testing.F) {
 		f.Add(private, "alice", s)
 	}
 	f.Add(hub, "alice", "dckr_pat_"+randFrom(r, urlSafe, 27))
-	f.Add(HubRefreshTokenKey, "alice", "abc.."+dockerOAuthClientID)
+	f.Add(registryurl.HubRefreshTokenKey, "alice", "abc.."+dockerOAuthClientID)
 	f.Add("quay.io", "$oauthtoken", randFrom(r, upperDig, 40))
 	f.Add("harbor.example.com", "robot$ci", "aA1"+randFrom(r, alnum, 29))
 	f.Add("myreg.azurecr.io", "<token>", "x")
@@ -50,7 +52,7 @@ func FuzzClassify(f *testing.F) {
 			}
 			_, _, err := (&Policy{}).Check(server, user, NewSecret(secret), time.Unix(1e9, 0))
 			if re, ok := err.(*RefusalError); ok {
-				for _, line := range append([]string{re.Message}, re.Hints...) {
+				for _, line := range append([]string{re.Message}, re.Fixes...) {
 					if strings.Contains(line, secret) {
 						t.Fatalf("refusal line %q contains the secret", line)
 					}

@@ -1,9 +1,11 @@
-package credstore
+package token
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
 const (
@@ -180,14 +182,14 @@ func TestClassifyDockerOAuth(t *testing.T) {
 	r := newRand(t)
 	jwt := genJWT(r, map[string]any{"iss": "https://login.docker.com/", "exp": 4102444800, "scope": "openid offline_access"})
 	cases := []classifyCase{
-		{name: "access", server: HubAccessTokenKey, secret: jwt, class: ClassToken, provider: "docker", kind: "oauth access token"},
-		{name: "access-not-jwt", server: HubAccessTokenKey, secret: randFrom(r, alnum, 40), class: ClassInvalid},
-		{name: "refresh", server: HubRefreshTokenKey, secret: randFrom(r, urlSafe, 40) + ".." + dockerOAuthClientID, class: ClassToken, kind: "refresh token", conf: "structure"},
-		{name: "refresh-other-client", server: HubRefreshTokenKey, secret: randFrom(r, urlSafe, 40) + "..abc", class: ClassToken, conf: "context"},
-		{name: "refresh-no-separator", server: HubRefreshTokenKey, secret: randFrom(r, urlSafe, 40), class: ClassInvalid},
+		{name: "access", server: registryurl.HubAccessTokenKey, secret: jwt, class: ClassToken, provider: "docker", kind: "oauth access token"},
+		{name: "access-not-jwt", server: registryurl.HubAccessTokenKey, secret: randFrom(r, alnum, 40), class: ClassInvalid},
+		{name: "refresh", server: registryurl.HubRefreshTokenKey, secret: randFrom(r, urlSafe, 40) + ".." + dockerOAuthClientID, class: ClassToken, kind: "refresh token", conf: "structure"},
+		{name: "refresh-other-client", server: registryurl.HubRefreshTokenKey, secret: randFrom(r, urlSafe, 40) + "..abc", class: ClassToken, conf: "context"},
+		{name: "refresh-no-separator", server: registryurl.HubRefreshTokenKey, secret: randFrom(r, urlSafe, 40), class: ClassInvalid},
 	}
 	runClassify(t, cases)
-	c := Classify(HubAccessTokenKey, "alice", NewSecret(jwt))
+	c := Classify(registryurl.HubAccessTokenKey, "alice", NewSecret(jwt))
 	if want := time.Unix(4102444800, 0).UTC(); !c.ExpiresAt.Equal(want) {
 		t.Errorf("expiresAt = %v, want %v", c.ExpiresAt, want)
 	}

@@ -1,4 +1,4 @@
-package credstore
+package atomicfile
 
 import (
 	"os"
@@ -10,10 +10,10 @@ import (
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "index.json")
-	if err := WriteFileAtomic(p, []byte("one"), 0o600); err != nil {
+	if err := WriteFile(p, []byte("one"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(p, []byte("two"), 0o640); err != nil {
+	if err := WriteFile(p, []byte("two"), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(p)
@@ -40,13 +40,13 @@ func TestWriteFileAtomicFailureLeavesTheOldFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(p, "keep"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(p, []byte("new"), 0o600); err == nil {
+	if err := WriteFile(p, []byte("new"), 0o600); err == nil {
 		t.Fatal("rename over a non-empty directory succeeded")
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("temporary file left behind after a failure: %v", ents)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "f"), []byte("x"), 0o600); err == nil {
+	if err := WriteFile(filepath.Join(dir, "missing", "f"), []byte("x"), 0o600); err == nil {
 		t.Fatal("write into a missing directory succeeded")
 	}
 }

@@ -1,4 +1,4 @@
-package credstore
+package token
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
 var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -119,7 +121,7 @@ func TestCheckRefusals(t *testing.T) {
 	if re.Registry != "index.docker.io" || re.Class != ClassPassword || !s.IsZero() {
 		t.Errorf("refusal %+v, secret returned %v", re, !s.IsZero())
 	}
-	hints := strings.Join(re.Hints, "\n")
+	hints := strings.Join(re.Fixes, "\n")
 	for _, want := range []string{"Account settings > Personal access tokens", "https://app.docker.com/settings/personal-access-tokens", "docker login -u alice --password-stdin\n"} {
 		if !strings.Contains(hints+"\n", want) {
 			t.Errorf("hints lack %q:\n%s", want, hints)
@@ -132,14 +134,14 @@ func TestCheckRefusals(t *testing.T) {
 	_, _, err = p.Check(ghcr, "alice", NewSecret("Tr0ub4dor&3"), now)
 	re = refusal(t, err)
 	if !strings.HasPrefix(re.Message, "refusing to store a password for ghcr.io: create a personal access token") ||
-		!strings.Contains(strings.Join(re.Hints, "\n"), "https://github.com/settings/tokens") ||
-		!strings.Contains(strings.Join(re.Hints, "\n"), "--password-stdin ghcr.io") {
-		t.Errorf("ghcr refusal: %q %q", re.Message, re.Hints)
+		!strings.Contains(strings.Join(re.Fixes, "\n"), "https://github.com/settings/tokens") ||
+		!strings.Contains(strings.Join(re.Fixes, "\n"), "--password-stdin ghcr.io") {
+		t.Errorf("ghcr refusal: %q %q", re.Message, re.Fixes)
 	}
 
 	_, _, err = p.Check(private, "robot", NewSecret("aA1"+randFrom(r, alnum, 29)), now)
 	re = refusal(t, err)
-	hints = strings.Join(re.Hints, "\n")
+	hints = strings.Join(re.Fixes, "\n")
 	if !strings.Contains(hints, "single quotes") || !strings.Contains(hints, `"registry": "registry.example.com:5000"`) {
 		t.Errorf("private registry hints lack the $ note or the allowance:\n%s", hints)
 	}
@@ -165,7 +167,7 @@ func TestCheckRefusals(t *testing.T) {
 		t.Errorf("ECR token a second before expiry: %v %v", err, c.ExpiresAt)
 	}
 
-	if _, _, err := p.Check("ftp://x", "alice", NewSecret("hunter2"), now); !errors.Is(err, ErrInvalidServerURL) {
+	if _, _, err := p.Check("ftp://x", "alice", NewSecret("hunter2"), now); !errors.Is(err, registryurl.ErrInvalidServerURL) {
 		t.Errorf("bad server URL: %v", err)
 	}
 }
@@ -176,20 +178,20 @@ func TestCheckHints(t *testing.T) {
 	// A Harbor robot whose secret misses a digit: the username is quoted.
 	_, _, err := p.Check("harbor.example.com", "robot$ci", NewSecret("abcdefghABCDEFGH"), now)
 	re := refusal(t, err)
-	hints := strings.Join(re.Hints, "\n")
+	hints := strings.Join(re.Fixes, "\n")
 	if !errors.Is(err, ErrInvalidToken) || !strings.Contains(hints, "docker login -u 'robot$ci' --password-stdin harbor.example.com") ||
 		!strings.Contains(hints, "single quotes") || !strings.Contains(hints, "Harbor") {
 		t.Errorf("robot$ refusal: %v\n%s", err, hints)
 	}
 	// GitLab: tokens are created on the web host, not the registry host.
 	_, _, err = p.Check("registry.gitlab.com", "alice", NewSecret("Tr0ub4dor&3"), now)
-	if hints := strings.Join(refusal(t, err).Hints, "\n"); !strings.Contains(hints, "https://gitlab.com/-/user_settings/personal_access_tokens") {
+	if hints := strings.Join(refusal(t, err).Fixes, "\n"); !strings.Contains(hints, "https://gitlab.com/-/user_settings/personal_access_tokens") {
 		t.Errorf("gitlab hints: %s", hints)
 	}
 	// A username with a control byte is never echoed.
 	_, _, err = p.Check(hub, "al\x1b[31mice", NewSecret("hunter2"), now)
 	re = refusal(t, err)
-	if hints := strings.Join(re.Hints, "\n"); strings.Contains(hints, "\x1b") || !strings.Contains(hints, "-u NAME") {
+	if hints := strings.Join(re.Fixes, "\n"); strings.Contains(hints, "\x1b") || !strings.Contains(hints, "-u NAME") {
 		t.Errorf("control bytes echoed: %q", hints)
 	}
 	// An expired identity token is refused as expired.
@@ -255,7 +257,7 @@ func TestRefusalsNeverContainTheSecret(t *testing.T) {
 				}
 				re := refusal(t, err)
 				n++
-				assertNoLeak(t, s, append([]string{re.Message, err.Error()}, re.Hints...)...)
+				assertNoLeak(t, s, append([]string{re.Message, err.Error()}, re.Fixes...)...)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package credstore
+package token
 
 import (
 	"encoding/base64"
@@ -30,9 +30,9 @@ func classifyECR(s string) (Classification, bool) {
 		return Classification{}, false
 	}
 	if p.Version == nil || p.Type == nil || p.Expiration == nil || *p.Payload == "" || *p.DataKey == "" {
-		return invalidFormat("aws-ecr", label, problemStructure), true
+		return invalidFormat(ProviderAWSECR, label, problemStructure), true
 	}
-	c := token("aws-ecr", "authorization token", ConfidenceStructure, recognised(label, ConfidenceStructure))
+	c := token(ProviderAWSECR, "authorization token", ConfidenceStructure, recognised(label, ConfidenceStructure))
 	if e := *p.Expiration; e > 0 && e < 253402300800 {
 		c.ExpiresAt = time.Unix(int64(e), 0).UTC()
 	}
@@ -77,47 +77,47 @@ func hostName(host string) string {
 func none(string, string) (Classification, bool) { return Classification{}, false }
 
 var usernameRules = []usernameRule{
-	{match: userIs("AWS"), accept: none, provider: "aws-ecr",
+	{match: userIs("AWS"), accept: none, provider: ProviderAWSECR,
 		expects: "an Amazon ECR authorization token (aws ecr get-login-password)"},
-	{match: userIs("oauth2accesstoken", "_dcgcloud_token"), accept: none, provider: "google",
+	{match: userIs("oauth2accesstoken", "_dcgcloud_token"), accept: none, provider: ProviderGoogle,
 		expects: "a Google OAuth access token (ya29.…)"},
-	{match: userIs("_json_key"), accept: acceptGoogleKeyJSON, provider: "google",
+	{match: userIs("_json_key"), accept: acceptGoogleKeyJSON, provider: ProviderGoogle,
 		expects: "a Google service-account key file (JSON)"},
-	{match: userIs("_json_key_base64"), accept: acceptGoogleKeyBase64, provider: "google",
+	{match: userIs("_json_key_base64"), accept: acceptGoogleKeyBase64, provider: ProviderGoogle,
 		expects: "a base64-encoded Google service-account key file"},
-	{match: userIs("00000000-0000-0000-0000-000000000000"), accept: none, provider: "azure-acr",
+	{match: userIs("00000000-0000-0000-0000-000000000000"), accept: none, provider: ProviderAzureACR,
 		expects: "an Azure Container Registry token (a JWT from az acr login --expose-token)"},
 	{match: userIs("$oauthtoken"), accept: acceptOAuthToken, provider: "",
 		expects: "a Quay OAuth token or an NVIDIA NGC API key"},
-	{match: userIs("$app"), accept: fixed(120, clsUpperDigit, "quay", "application token", "a Quay application token"),
-		provider: "quay", expects: "a Quay application token (120 upper-case letters and digits)"},
-	{match: userIs("$token"), accept: fixed(64, clsUpperDigit, "quay", "access token", "a Quay access token"),
-		provider: "quay", expects: "a Quay access token (64 upper-case letters and digits)"},
+	{match: userIs("$app"), accept: fixed(120, clsUpperDigit, ProviderQuay, "application token", "a Quay application token"),
+		provider: ProviderQuay, expects: "a Quay application token (120 upper-case letters and digits)"},
+	{match: userIs("$token"), accept: fixed(64, clsUpperDigit, ProviderQuay, "access token", "a Quay access token"),
+		provider: ProviderQuay, expects: "a Quay access token (64 upper-case letters and digits)"},
 	{match: func(u, _ string) bool { return strings.HasPrefix(u, "robot$") && len(u) > len("robot$") }, accept: acceptHarborRobot,
-		provider: "harbor", expects: "a Harbor robot secret (8 to 128 characters with upper case, lower case and digits)"},
-	{match: userIs("iamapikey"), accept: fixed(44, clsURLSafe, "ibm", "api key", "an IBM Cloud API key"),
-		provider: "ibm", expects: "an IBM Cloud API key (44 characters)"},
-	{match: userIs("iambearer"), accept: none, provider: "ibm", expects: "an IBM Cloud IAM bearer token (a JWT)"},
-	{match: userIs("iamrefresh"), accept: acceptOpaque("ibm", "refresh token", "an IBM Cloud IAM refresh token"),
-		provider: "ibm", expects: "an IBM Cloud IAM refresh token"},
-	{match: userIs("gitlab-ci-token"), accept: fixed(20, clsURLSafe, "gitlab", "job token", "a legacy GitLab CI/CD job token"),
-		provider: "gitlab", expects: "a GitLab CI/CD job token (glcbt-…, $CI_JOB_TOKEN)"},
-	{match: isGitLabDeployUser, accept: fixed(20, clsURLSafe, "gitlab", "deploy token", "a legacy GitLab deploy token"),
-		provider: "gitlab", expects: "a GitLab deploy token (gldt-…)"},
+		provider: ProviderHarbor, expects: "a Harbor robot secret (8 to 128 characters with upper case, lower case and digits)"},
+	{match: userIs("iamapikey"), accept: fixed(44, clsURLSafe, ProviderIBM, "api key", "an IBM Cloud API key"),
+		provider: ProviderIBM, expects: "an IBM Cloud API key (44 characters)"},
+	{match: userIs("iambearer"), accept: none, provider: ProviderIBM, expects: "an IBM Cloud IAM bearer token (a JWT)"},
+	{match: userIs("iamrefresh"), accept: acceptOpaque(ProviderIBM, "refresh token", "an IBM Cloud IAM refresh token"),
+		provider: ProviderIBM, expects: "an IBM Cloud IAM refresh token"},
+	{match: userIs("gitlab-ci-token"), accept: fixed(20, clsURLSafe, ProviderGitLab, "job token", "a legacy GitLab CI/CD job token"),
+		provider: ProviderGitLab, expects: "a GitLab CI/CD job token (glcbt-…, $CI_JOB_TOKEN)"},
+	{match: isGitLabDeployUser, accept: fixed(20, clsURLSafe, ProviderGitLab, "deploy token", "a legacy GitLab deploy token"),
+		provider: ProviderGitLab, expects: "a GitLab deploy token (gldt-…)"},
 	{match: userOnHost("nologin", func(h string) bool { return strings.HasSuffix(h, ".scw.cloud") }), accept: acceptScaleway,
-		provider: "scaleway", expects: "a Scaleway API secret key (a UUID)"},
+		provider: ProviderScaleway, expects: "a Scaleway API secret key (a UUID)"},
 	{match: func(u, h string) bool {
 		return (u == "cr_temp_user" || u == "temp_user_cr") && strings.HasSuffix(hostName(h), ".aliyuncs.com")
-	}, accept: acceptOpaque("alibaba", "temporary token", "an Alibaba Cloud ACR temporary token"),
-		provider: "alibaba", expects: "an Alibaba Cloud ACR temporary token"},
+	}, accept: acceptOpaque(ProviderAlibaba, "temporary token", "an Alibaba Cloud ACR temporary token"),
+		provider: ProviderAlibaba, expects: "an Alibaba Cloud ACR temporary token"},
 	{match: userOnHost("_", func(h string) bool { return h == "registry.heroku.com" }), accept: acceptHerokuLegacy,
-		provider: "heroku", expects: "a Heroku API key (HRKU-AA…)"},
+		provider: ProviderHeroku, expects: "a Heroku API key (HRKU-AA…)"},
 	{match: userOnHost("x", func(h string) bool { return h == "registry.fly.io" }), accept: none,
-		provider: "flyio", expects: "a Fly.io token (FlyV1 fm2_…, from fly auth token)"},
-	{match: func(u, h string) bool { return isRedHatServiceAccount(u) && providerForHost(h) == "redhat" }, accept: none,
-		provider: "redhat", expects: "a Red Hat registry service-account token (a JWT)"},
-	{match: isQuayRobot, accept: fixed(64, clsUpperDigit, "quay", "robot token", "a Quay robot token"),
-		provider: "quay", weakOff: "quay", expects: "a Quay robot token (64 upper-case letters and digits)"},
+		provider: ProviderFlyio, expects: "a Fly.io token (FlyV1 fm2_…, from fly auth token)"},
+	{match: func(u, h string) bool { return isRedHatServiceAccount(u) && providerForHost(h) == ProviderRedHat }, accept: none,
+		provider: ProviderRedHat, expects: "a Red Hat registry service-account token (a JWT)"},
+	{match: isQuayRobot, accept: fixed(64, clsUpperDigit, ProviderQuay, "robot token", "a Quay robot token"),
+		provider: ProviderQuay, weakOff: ProviderQuay, expects: "a Quay robot token (64 upper-case letters and digits)"},
 }
 
 // classifyByUsername applies usernameRules. ok is false when no rule is
@@ -187,11 +187,11 @@ func acceptOAuthToken(host, s string) (Classification, bool) {
 		// Legacy NGC keys: 84 alphanumerics, or 26 alphanumerics ":" UUID.
 		if (len(s) == 84 && allIn(s, clsAlnum)) ||
 			(len(s) == 63 && s[26] == ':' && allIn(s[:26], clsAlnum) && isUUID(s[27:])) {
-			return token("nvidia", "legacy api key", ConfidenceContext, recognised("a legacy NVIDIA NGC API key", ConfidenceContext)), true
+			return token(ProviderNVIDIA, "legacy api key", ConfidenceContext, recognised("a legacy NVIDIA NGC API key", ConfidenceContext)), true
 		}
 		return Classification{}, false
 	}
-	return fixed(40, clsUpperDigit, "quay", "oauth access token", "a Quay OAuth access token")(host, s)
+	return fixed(40, clsUpperDigit, ProviderQuay, "oauth access token", "a Quay OAuth access token")(host, s)
 }
 
 // acceptHarborRobot follows goharbor/harbor IsValidSec: 8 to 128
@@ -201,21 +201,21 @@ func acceptHarborRobot(_, s string) (Classification, bool) {
 	if len(s) < 8 || len(s) > 128 || !hasClasses(s, clsLower, clsUpper, clsDigit) {
 		return Classification{}, false
 	}
-	return token("harbor", "robot token", ConfidenceContext, recognised("a Harbor robot secret", ConfidenceContext)), true
+	return token(ProviderHarbor, "robot token", ConfidenceContext, recognised("a Harbor robot secret", ConfidenceContext)), true
 }
 
 func acceptScaleway(_, s string) (Classification, bool) {
 	if !isUUID(s) {
 		return Classification{}, false
 	}
-	return token("scaleway", "api secret key", ConfidenceContext, recognised("a Scaleway API secret key", ConfidenceContext)), true
+	return token(ProviderScaleway, "api secret key", ConfidenceContext, recognised("a Scaleway API secret key", ConfidenceContext)), true
 }
 
 func acceptHerokuLegacy(_, s string) (Classification, bool) {
 	if !isUUID(s) {
 		return Classification{}, false
 	}
-	return token("heroku", "legacy api key", ConfidenceContext, recognised("a legacy Heroku API key", ConfidenceContext)), true
+	return token(ProviderHeroku, "legacy api key", ConfidenceContext, recognised("a legacy Heroku API key", ConfidenceContext)), true
 }
 
 func isGitLabDeployUser(u, _ string) bool {
@@ -255,5 +255,5 @@ func googleKey(b []byte) (Classification, bool) {
 		!strings.Contains(k.PrivateKey, "PRIVATE KEY") || !strings.Contains(k.ClientEmail, "@") {
 		return Classification{}, false
 	}
-	return token("google", "service account key", ConfidenceStructure, recognised("a Google Cloud key file", ConfidenceStructure)), true
+	return token(ProviderGoogle, "service account key", ConfidenceStructure, recognised("a Google Cloud key file", ConfidenceStructure)), true
 }

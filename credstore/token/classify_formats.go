@@ -1,4 +1,4 @@
-package credstore
+package token
 
 import (
 	"encoding/base64"
@@ -28,28 +28,28 @@ const (
 )
 
 var prefixFormats = []prefixFormat{
-	{"dckr_pat_", "dockerhub", "personal access token", "a Docker Hub personal access token", exact(27, clsURLSafe)},
-	{"dckr_oat_", "dockerhub", "organization access token", "a Docker Hub organization access token", exact(32, clsURLSafe)},
-	{"ghp_", "github", "personal access token", "a GitHub personal access token", checkGitHub},
-	{"gho_", "github", "oauth access token", "a GitHub OAuth access token", checkGitHub},
-	{"ghu_", "github", "app user access token", "a GitHub App user access token", checkGitHub},
-	{"ghs_", "github", "app installation token", "a GitHub App installation token", checkGitHub},
-	{"ghr_", "github", "refresh token", "a GitHub App refresh token", checkGitHub},
-	{"github_pat_", "github", "fine-grained personal access token", "a GitHub fine-grained personal access token", checkGitHubFineGrained},
-	{"glpat-", "gitlab", "personal access token", "a GitLab personal access token", checkGitLab("glpat-")},
-	{"gldt-", "gitlab", "deploy token", "a GitLab deploy token", checkGitLab("gldt-")},
-	{"gloas-", "gitlab", "oauth application secret", "a GitLab OAuth application secret", exact(64, clsURLSafe)},
-	{"glcbt-", "gitlab", "job token", "a GitLab CI/CD job token", checkGitLabJob},
-	{"dop_v1_", "digitalocean", "personal access token", "a DigitalOcean personal access token", exact(64, clsHexLower)},
-	{"doo_v1_", "digitalocean", "oauth access token", "a DigitalOcean OAuth access token", exact(64, clsHexLower)},
-	{"dor_v1_", "digitalocean", "refresh token", "a DigitalOcean refresh token", exact(64, clsHexLower)},
-	{"nvapi-", "nvidia", "api key", "an NVIDIA NGC API key", exact(64, clsURLSafe)},
-	{"HRKU-AA", "heroku", "api key", "a Heroku API key", exact(58, clsURLSafe)},
-	{"sha256~", "openshift", "oauth access token", "an OpenShift OAuth access token", exact(43, clsURLSafe)},
-	{"FlyV1 ", "flyio", "macaroon token", "a Fly.io token", checkFly},
-	{"AKCp", "jfrog", "api key", "a JFrog API key", checkJFrogAPIKey},
-	{"cmVmdGtu", "jfrog", "reference token", "a JFrog reference token", checkJFrogReference},
-	{"ya29.", "google", "oauth access token", "a Google OAuth access token", checkGoogle},
+	{"dckr_pat_", ProviderDockerHub, "personal access token", "a Docker Hub personal access token", exact(27, clsURLSafe)},
+	{"dckr_oat_", ProviderDockerHub, "organization access token", "a Docker Hub organization access token", exact(32, clsURLSafe)},
+	{"ghp_", ProviderGitHub, "personal access token", "a GitHub personal access token", checkGitHub},
+	{"gho_", ProviderGitHub, "oauth access token", "a GitHub OAuth access token", checkGitHub},
+	{"ghu_", ProviderGitHub, "app user access token", "a GitHub App user access token", checkGitHub},
+	{"ghs_", ProviderGitHub, "app installation token", "a GitHub App installation token", checkGitHub},
+	{"ghr_", ProviderGitHub, "refresh token", "a GitHub App refresh token", checkGitHub},
+	{"github_pat_", ProviderGitHub, "fine-grained personal access token", "a GitHub fine-grained personal access token", checkGitHubFineGrained},
+	{"glpat-", ProviderGitLab, "personal access token", "a GitLab personal access token", checkGitLab("glpat-")},
+	{"gldt-", ProviderGitLab, "deploy token", "a GitLab deploy token", checkGitLab("gldt-")},
+	{"gloas-", ProviderGitLab, "oauth application secret", "a GitLab OAuth application secret", exact(64, clsURLSafe)},
+	{"glcbt-", ProviderGitLab, "job token", "a GitLab CI/CD job token", checkGitLabJob},
+	{"dop_v1_", ProviderDigitalOcean, "personal access token", "a DigitalOcean personal access token", exact(64, clsHexLower)},
+	{"doo_v1_", ProviderDigitalOcean, "oauth access token", "a DigitalOcean OAuth access token", exact(64, clsHexLower)},
+	{"dor_v1_", ProviderDigitalOcean, "refresh token", "a DigitalOcean refresh token", exact(64, clsHexLower)},
+	{"nvapi-", ProviderNVIDIA, "api key", "an NVIDIA NGC API key", exact(64, clsURLSafe)},
+	{"HRKU-AA", ProviderHeroku, "api key", "a Heroku API key", exact(58, clsURLSafe)},
+	{"sha256~", ProviderOpenShift, "oauth access token", "an OpenShift OAuth access token", exact(43, clsURLSafe)},
+	{"FlyV1 ", ProviderFlyio, "macaroon token", "a Fly.io token", checkFly},
+	{"AKCp", ProviderJFrog, "api key", "a JFrog API key", checkJFrogAPIKey},
+	{"cmVmdGtu", ProviderJFrog, "reference token", "a JFrog reference token", checkJFrogReference},
+	{"ya29.", ProviderGoogle, "oauth access token", "a Google OAuth access token", checkGoogle},
 }
 
 // gitlabPrefixes may follow an instance prefix on self-managed GitLab
@@ -76,7 +76,7 @@ func classifyFormat(s string) (Classification, bool) {
 	case len(s) >= 58 && s[52:58] == "JQQJ99":
 		return classifyADOCask(s), true
 	case len(s) == 52 && adoLegacyChecksumOK(s):
-		return token("azure-devops", "personal access token", ConfidenceChecksum,
+		return token(ProviderAzureDevOps, "personal access token", ConfidenceChecksum,
 			"an Azure DevOps personal access token with a valid checksum"), true
 	case strings.HasPrefix(s, "eyJ") && !strings.Contains(s, "."):
 		return classifyECR(s)
@@ -387,12 +387,12 @@ func checkGoogle(_, body string, _ *Classification) (string, string) {
 func classifyACRKey(s string) Classification {
 	const label = "an Azure Container Registry key"
 	if !allIn(s, clsBase64) || s[46] < 'A' || s[46] > 'D' {
-		return invalidFormat("azure-acr", label, problemCharacters)
+		return invalidFormat(ProviderAzureACR, label, problemCharacters)
 	}
 	if !acrChecksumOK(s) {
-		return invalidFormat("azure-acr", label, problemChecksum)
+		return invalidFormat(ProviderAzureACR, label, problemChecksum)
 	}
-	return token("azure-acr", "registry key", ConfidenceChecksum, recognised(label, ConfidenceChecksum))
+	return token(ProviderAzureACR, "registry key", ConfidenceChecksum, recognised(label, ConfidenceChecksum))
 }
 
 // classifyEntraSecret: a Microsoft Entra ID client secret, 3 characters,
@@ -404,12 +404,12 @@ func classifyEntraSecret(s string) Classification {
 		want = 37
 	}
 	if len(s) != want {
-		return invalidFormat("azure-entra", label, problemLength)
+		return invalidFormat(ProviderAzureEntra, label, problemLength)
 	}
 	if !allIn(s, clsAlnum|clsDot|clsDash|clsUnder|clsTilde) {
-		return invalidFormat("azure-entra", label, problemCharacters)
+		return invalidFormat(ProviderAzureEntra, label, problemCharacters)
 	}
-	return token("azure-entra", "client secret", ConfidenceStructure, recognised(label, ConfidenceStructure))
+	return token(ProviderAzureEntra, "client secret", ConfidenceStructure, recognised(label, ConfidenceStructure))
 }
 
 // classifyADOCask: an Azure DevOps PAT in the annotated format,
@@ -418,10 +418,10 @@ func classifyEntraSecret(s string) Classification {
 func classifyADOCask(s string) Classification {
 	const label = "an Azure DevOps personal access token"
 	if len(s) != 84 {
-		return invalidFormat("azure-devops", label, problemLength)
+		return invalidFormat(ProviderAzureDevOps, label, problemLength)
 	}
 	if !allIn(s, clsAlnum) || s[59] < 'A' || s[59] > 'L' || s[72:80] != "AAAAAZDO" {
-		return invalidFormat("azure-devops", label, problemStructure)
+		return invalidFormat(ProviderAzureDevOps, label, problemStructure)
 	}
-	return token("azure-devops", "personal access token", ConfidenceStructure, recognised(label, ConfidenceStructure))
+	return token(ProviderAzureDevOps, "personal access token", ConfidenceStructure, recognised(label, ConfidenceStructure))
 }

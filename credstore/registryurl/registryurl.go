@@ -1,4 +1,7 @@
-package credstore
+// Package registryurl turns the server addresses docker and other clients
+// send into canonical keys: one key per registry, Docker Hub under any of
+// its names. It is a leaf: it imports nothing of this module.
+package registryurl
 
 import (
 	"errors"
@@ -79,6 +82,19 @@ func Host(serverURL string) (string, error) {
 func IsDockerHub(serverURL string) bool {
 	host, _, err := splitServerURL(serverURL)
 	return err == nil && hubHosts[host]
+}
+
+// Display is how a person types serverURL on docker's command line:
+// "docker.io" for Docker Hub, the canonical key otherwise, or serverURL as
+// it is when it cannot be parsed.
+func Display(serverURL string) string {
+	if IsDockerHub(serverURL) {
+		return "docker.io"
+	}
+	if h, err := Canonical(serverURL); err == nil {
+		return h
+	}
+	return serverURL
 }
 
 // splitServerURL validates serverURL and returns its lower-case

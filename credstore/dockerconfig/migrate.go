@@ -1,9 +1,10 @@
-package credstore
+package dockerconfig
 
 import (
 	"errors"
 	"fmt"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker/docker-credential-helpers/credentials"
 )
 
@@ -77,15 +78,15 @@ func Migrate(cfg *DockerConfig, store Adder, helperName string) (MigrateResult, 
 		kept := func(reason, hint string) {
 			res.Kept = append(res.Kept, KeptEntry{ServerURL: p.ServerURL, Username: p.Username, Reason: reason, Hint: hint})
 		}
-		key, err := Canonical(serverURL)
+		key, err := registryurl.Canonical(serverURL)
 		if err != nil {
 			kept(err.Error(), "fix or remove the entry in "+cfg.Path())
 			continue
 		}
-		host, _ := Host(key)
+		host, _ := registryurl.Host(key)
 		if h, ok := helpers[host]; ok {
 			kept(fmt.Sprintf("credHelpers sends %s to docker-credential-%s, which docker uses instead of this entry", host, h),
-				"remove the entry from "+cfg.Path()+" once docker login "+displayRegistry(key)+" works")
+				"remove the entry from "+cfg.Path()+" once docker login "+registryurl.Display(key)+" works")
 			continue
 		}
 		if prev, ok := byKey[key]; ok {
@@ -99,14 +100,14 @@ func Migrate(cfg *DockerConfig, store Adder, helperName string) (MigrateResult, 
 		}
 		if stored[key] {
 			kept("the keychain already holds credentials for this registry; this copy was not in use",
-				"docker-credential-pat inspect "+displayRegistry(key)+", then remove the entry from "+cfg.Path())
+				"docker-credential-pat inspect "+registryurl.Display(key)+", then remove the entry from "+cfg.Path())
 			continue
 		}
 		err = store.Add(&credentials.Credentials{ServerURL: serverURL, Username: username, Secret: secret.Reveal()})
 		var r refuser
 		switch {
 		case errors.As(err, &r):
-			hint := "create an access token for " + displayRegistry(key) + ", then: docker login " + displayRegistry(key) + " -u " + p.Username
+			hint := "create an access token for " + registryurl.Display(key) + ", then: docker login " + registryurl.Display(key) + " -u " + p.Username
 			var h hinter
 			if errors.As(err, &h) && h.Hint() != "" {
 				hint = h.Hint()
@@ -146,7 +147,7 @@ func storedKeys(store Adder, matters bool) (map[string]bool, error) {
 		return nil, err
 	}
 	for serverURL := range m {
-		if k, err := Canonical(serverURL); err == nil {
+		if k, err := registryurl.Canonical(serverURL); err == nil {
 			keys[k] = true
 		}
 	}
@@ -158,7 +159,7 @@ func storedKeys(store Adder, matters bool) (map[string]bool, error) {
 func helperHosts(credHelpers map[string]string) map[string]string {
 	out := map[string]string{}
 	for reg, h := range credHelpers {
-		if host, err := Host(reg); err == nil {
+		if host, err := registryurl.Host(reg); err == nil {
 			out[host] = h
 		}
 	}

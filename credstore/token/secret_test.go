@@ -1,4 +1,4 @@
-package credstore
+package token
 
 import (
 	"bytes"

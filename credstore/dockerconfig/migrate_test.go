@@ -1,4 +1,4 @@
-package credstore
+package dockerconfig
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker/docker-credential-helpers/credentials"
 )
 
@@ -71,12 +73,12 @@ func TestMigrateRealWorldConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMoved := []string{HubKey, "ghcr.io", "myregistry.azurecr.io"}
+	wantMoved := []string{registryurl.HubKey, "ghcr.io", "myregistry.azurecr.io"}
 	if strings.Join(res.Moved, " ") != strings.Join(wantMoved, " ") {
 		t.Fatalf("moved %v, want %v", res.Moved, wantMoved)
 	}
 	want := []credentials.Credentials{
-		{ServerURL: HubKey, Username: "hubuser", Secret: s.hub},
+		{ServerURL: registryurl.HubKey, Username: "hubuser", Secret: s.hub},
 		{ServerURL: "ghcr.io", Username: "octocat", Secret: s.ghcr},
 		{ServerURL: "myregistry.azurecr.io", Username: "<token>", Secret: s.acrIdentity},
 	}
@@ -116,7 +118,7 @@ func TestMigrateRealWorldConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sec := range []string{s.hub, s.ghcr, s.acrIdentity, basicAuth("hubuser", s.hub), basicAuth("octocat", s.ghcr)} {
+	for _, sec := range []string{s.hub, s.ghcr, s.acrIdentity, credstoretest.BasicAuth("hubuser", s.hub), credstoretest.BasicAuth("octocat", s.ghcr)} {
 		if bytes.Contains(data, []byte(sec)) {
 			t.Fatal("a moved secret is still in config.json")
 		}
@@ -136,8 +138,8 @@ func TestMigrateRealWorldConfig(t *testing.T) {
 	if a["ghcr.io"]["email"] != "ci@example.com" {
 		t.Error("a moved entry lost its other keys")
 	}
-	if a["registry.example.com:5000"]["auth"] != basicAuth("alice", s.password) ||
-		a["gcr.io"]["auth"] != basicAuth("_json_key", s.gcr) || a["broken.example.com"]["auth"] != "not base64 !!" {
+	if a["registry.example.com:5000"]["auth"] != credstoretest.BasicAuth("alice", s.password) ||
+		a["gcr.io"]["auth"] != credstoretest.BasicAuth("_json_key", s.gcr) || a["broken.example.com"]["auth"] != "not base64 !!" {
 		t.Error("a kept entry changed")
 	}
 	before, after := topLevel(t, orig), topLevel(t, data)
@@ -196,7 +198,7 @@ func TestMigrateSaveFailureKeepsTheOriginal(t *testing.T) {
 	cfg := loadConfig(t, dir)
 	// Another program rewrites config.json after we read it: Save must
 	// not write, so the secrets stay in the file as well as the store.
-	theirs := []byte(`{"auths": {"ghcr.io": {"auth": "` + basicAuth("x", "tok_y") + `"}}}`)
+	theirs := []byte(`{"auths": {"ghcr.io": {"auth": "` + credstoretest.BasicAuth("x", "tok_y") + `"}}}`)
 	writeConfig(t, dir, theirs, 0o600)
 	store := &fakeStore{}
 	_, err := Migrate(cfg, store, "pat")
@@ -213,12 +215,12 @@ func TestMigrateSaveFailureKeepsTheOriginal(t *testing.T) {
 }
 
 func TestMigrateSameRegistryUnderTwoNames(t *testing.T) {
-	tok, other := genSecret(t, "tok_"), genSecret(t, "tok_")
+	tok, other := credstoretest.Opaque("tok_"), credstoretest.Opaque("tok_")
 	dir := t.TempDir()
 	writeConfig(t, dir, []byte(`{"auths": {
-		"https://index.docker.io/v1/": {"auth": "`+basicAuth("me", tok)+`"},
-		"docker.io": {"auth": "`+basicAuth("me", tok)+`"},
-		"registry-1.docker.io": {"auth": "`+basicAuth("me", other)+`"}
+		"https://index.docker.io/v1/": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"},
+		"docker.io": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"},
+		"registry-1.docker.io": {"auth": "`+credstoretest.BasicAuth("me", other)+`"}
 	}}`), 0o600)
 	store := &fakeStore{}
 	res, err := Migrate(loadConfig(t, dir), store, "pat")
@@ -230,17 +232,17 @@ func TestMigrateSameRegistryUnderTwoNames(t *testing.T) {
 		t.Fatalf("stored %d, result %+v", len(store.added), res)
 	}
 	data, _ := os.ReadFile(dir + "/" + DockerConfigFile)
-	if bytes.Contains(data, []byte(basicAuth("me", tok))) || !bytes.Contains(data, []byte(basicAuth("me", other))) {
+	if bytes.Contains(data, []byte(credstoretest.BasicAuth("me", tok))) || !bytes.Contains(data, []byte(credstoretest.BasicAuth("me", other))) {
 		t.Fatalf("config.json after:\n%s", data)
 	}
 }
 
 func TestMigrateDoesNotOverwriteNewerStoredToken(t *testing.T) {
-	tok := genSecret(t, "tok_")
+	tok := credstoretest.Opaque("tok_")
 	dir := t.TempDir()
 	writeConfig(t, dir, []byte(`{"credsStore": "pat", "auths": {
-		"ghcr.io": {"auth": "`+basicAuth("me", tok)+`"},
-		"quay.io": {"auth": "`+basicAuth("me", tok)+`"}
+		"ghcr.io": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"},
+		"quay.io": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"}
 	}}`), 0o600)
 	store := listingStore{&fakeStore{listed: map[string]string{"https://ghcr.io": "me"}}}
 	res, err := Migrate(loadConfig(t, dir), store, "pat")
@@ -256,12 +258,12 @@ func TestMigrateDoesNotOverwriteNewerStoredToken(t *testing.T) {
 
 	// Without a credsStore, config.json's copy is the one docker used: it
 	// replaces what the store holds.
-	writeConfig(t, dir, []byte(`{"credsStore": "desktop", "auths": {"ghcr.io": {"auth": "`+basicAuth("me", tok)+`"}}}`), 0o600)
+	writeConfig(t, dir, []byte(`{"credsStore": "desktop", "auths": {"ghcr.io": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"}}}`), 0o600)
 	res, err = Migrate(loadConfig(t, dir), store, "pat")
 	if err != nil || len(res.Kept) != 1 || res.PreviousCredsStore != "desktop" {
 		t.Fatalf("with another credsStore: %+v, %v", res, err)
 	}
-	writeConfig(t, dir, []byte(`{"auths": {"ghcr.io": {"auth": "`+basicAuth("me", tok)+`"}}}`), 0o600)
+	writeConfig(t, dir, []byte(`{"auths": {"ghcr.io": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"}}}`), 0o600)
 	res, err = Migrate(loadConfig(t, dir), store, "pat")
 	if err != nil || len(res.Moved) != 1 {
 		t.Fatalf("without a credsStore: %+v, %v", res, err)

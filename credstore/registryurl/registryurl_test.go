@@ -1,4 +1,4 @@
-package credstore
+package registryurl
 
 import (
 	"errors"

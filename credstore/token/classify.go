@@ -1,8 +1,15 @@
-package credstore
+// Package token knows access tokens: the Secret type that redacts itself,
+// the classifier that tells a token from a password, the policy that
+// refuses what may not be stored, and the one table of providers (id,
+// name, hosts, where to create and revoke a token). It does no I/O but
+// reading the policy file.
+package token
 
 import (
 	"strings"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
 // Class is what the classifier decided a secret is.
@@ -48,9 +55,9 @@ type Classification struct {
 	Reason     string    // one line for a person; never contains the secret or part of it
 }
 
-// identityUsername is how docker marks an identity token in the helper
+// IdentityUsername is how docker marks an identity token in the helper
 // protocol (docker/cli cli/config/credentials/native_store.go).
-const identityUsername = "<token>"
+const IdentityUsername = "<token>"
 
 // dockerOAuthClientID is the docker CLI's public OAuth client id, which it
 // appends to refresh tokens it stores (docker/cli internal/oauth/manager).
@@ -70,7 +77,7 @@ const maxSecretLen = 64 << 10
 // the registry is known to accept; and otherwise, password.
 func Classify(serverURL, username string, secret Secret) Classification {
 	s := secret.Reveal()
-	host, err := Host(serverURL)
+	host, err := registryurl.Host(serverURL)
 	if err != nil {
 		host = ""
 	}
@@ -82,7 +89,7 @@ func Classify(serverURL, username string, secret Secret) Classification {
 	}
 
 	// 1. Identity tokens: whatever they look like.
-	if username == identityUsername {
+	if username == IdentityUsername {
 		return classifyIdentity(host, s)
 	}
 
@@ -135,29 +142,29 @@ func classifyDockerOAuth(serverURL, s string) (Classification, bool) {
 	if !strings.HasSuffix(strings.TrimRight(serverURL, "/"), "-token") {
 		return Classification{}, false // spare Canonical's work
 	}
-	canon, err := Canonical(serverURL)
+	canon, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return Classification{}, false
 	}
 	switch canon {
-	case HubAccessTokenKey:
+	case registryurl.HubAccessTokenKey:
 		var j jwtInfo
 		if !looksLikeJWT(s) || !parseJWT(s, &j) {
-			return invalid("docker", "docker's OAuth access token entry holds a JWT, and this secret is not one"), true
+			return invalid(ProviderDocker, "docker's OAuth access token entry holds a JWT, and this secret is not one"), true
 		}
 		return Classification{
 			Class:      ClassToken,
-			Provider:   "docker",
+			Provider:   ProviderDocker,
 			Kind:       "oauth access token",
 			Confidence: ConfidenceContext,
 			ExpiresAt:  j.expiresAt,
 			Scope:      j.scope,
 			Reason:     "docker's own OAuth access token entry",
 		}, true
-	case HubRefreshTokenKey:
+	case registryurl.HubRefreshTokenKey:
 		i := strings.LastIndex(s, "..")
 		if i <= 0 || i+2 == len(s) || strings.ContainsAny(s, " \t\r\n") {
-			return invalid("docker", "docker's OAuth refresh token entry holds <token>..<client id>, and this secret does not"), true
+			return invalid(ProviderDocker, "docker's OAuth refresh token entry holds <token>..<client id>, and this secret does not"), true
 		}
 		conf := ConfidenceContext
 		if s[i+2:] == dockerOAuthClientID {
@@ -165,7 +172,7 @@ func classifyDockerOAuth(serverURL, s string) (Classification, bool) {
 		}
 		return Classification{
 			Class:      ClassToken,
-			Provider:   "docker",
+			Provider:   ProviderDocker,
 			Kind:       "refresh token",
 			Confidence: conf,
 			Reason:     "docker's own OAuth refresh token entry",
@@ -181,26 +188,26 @@ func classifyByRegistry(host, s string) Classification {
 		if isUUID(s) {
 			return Classification{
 				Class:      ClassToken,
-				Provider:   "dockerhub",
+				Provider:   ProviderDockerHub,
 				Kind:       "legacy access token",
 				Confidence: ConfidenceStructure,
 				Reason:     "a Docker Hub access token in the legacy UUID format: rotate it for a dckr_pat_ token",
 			}
 		}
-		return password("dockerhub", "Docker Hub access tokens start with dckr_pat_ or dckr_oat_, and this secret does not")
+		return password(ProviderDockerHub, "Docker Hub access tokens start with dckr_pat_ or dckr_oat_, and this secret does not")
 	}
 	switch host {
 	case "ghcr.io", "docker.pkg.github.com":
 		if len(s) == 40 && allIn(s, clsHexLower) {
 			return Classification{
 				Class:      ClassToken,
-				Provider:   "github",
+				Provider:   ProviderGitHub,
 				Kind:       "legacy personal access token",
 				Confidence: ConfidenceStructure,
 				Reason:     "a GitHub personal access token in the pre-2021 40-hex format: rotate it for a ghp_ token",
 			}
 		}
-		return password("github", "GitHub tokens start with ghp_, gho_, ghu_, ghs_ or github_pat_, and this secret does not")
+		return password(ProviderGitHub, "GitHub tokens start with ghp_, gho_, ghu_, ghs_ or github_pat_, and this secret does not")
 	}
 	return password(providerForHost(host), "the secret matches no known access-token format, so it is treated as a password")
 }
@@ -211,49 +218,6 @@ func invalid(provider, reason string) Classification {
 
 func password(provider, reason string) Classification {
 	return Classification{Class: ClassPassword, Provider: provider, Reason: reason}
-}
-
-// providerForHost names the provider that runs a registry host, when the
-// host alone says so.
-func providerForHost(host string) string {
-	name, _, _ := strings.Cut(host, ":")
-	switch {
-	case name == "":
-		return ""
-	case name == "index.docker.io":
-		return "dockerhub"
-	case name == "ghcr.io" || name == "docker.pkg.github.com":
-		return "github"
-	case name == "registry.gitlab.com" || strings.HasPrefix(name, "gitlab.") || strings.Contains(name, ".gitlab."):
-		return "gitlab"
-	case strings.HasSuffix(name, ".amazonaws.com") || name == "public.ecr.aws":
-		return "aws-ecr"
-	case strings.HasSuffix(name, ".azurecr.io"):
-		return "azure-acr"
-	case name == "gcr.io" || strings.HasSuffix(name, ".gcr.io") || strings.HasSuffix(name, "-docker.pkg.dev"):
-		return "google"
-	case name == "quay.io":
-		return "quay"
-	case name == "registry.digitalocean.com":
-		return "digitalocean"
-	case name == "icr.io" || strings.HasSuffix(name, ".icr.io"):
-		return "ibm"
-	case name == "nvcr.io":
-		return "nvidia"
-	case name == "registry.heroku.com":
-		return "heroku"
-	case name == "registry.fly.io":
-		return "flyio"
-	case strings.HasSuffix(name, ".scw.cloud"):
-		return "scaleway"
-	case strings.HasSuffix(name, ".aliyuncs.com"):
-		return "alibaba"
-	case name == "registry.redhat.io" || name == "registry.connect.redhat.com":
-		return "redhat"
-	case strings.HasSuffix(name, ".jfrog.io"):
-		return "jfrog"
-	}
-	return ""
 }
 
 // Character classes for hand matching.

@@ -1,4 +1,8 @@
-package credstore
+// Package dockerconfig reads and rewrites docker's config.json: credsStore,
+// credHelpers and plaintext auths, keeping every key it does not own byte
+// for byte; it writes a backup before each change, lists plaintext
+// backups, and migrates plaintext credentials into a store.
+package dockerconfig
 
 import (
 	"bytes"
@@ -12,6 +16,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
 // Docker config file and environment names.
@@ -19,10 +26,6 @@ const (
 	DockerConfigFile = "config.json"
 	EnvDockerConfig  = "DOCKER_CONFIG"
 )
-
-// tokenUsername is the username docker's credential-helper client sends
-// with an identity token instead of a password.
-const tokenUsername = "<token>"
 
 // maxDockerConfig bounds the docker config file we are willing to read.
 const maxDockerConfig = 16 << 20
@@ -65,12 +68,12 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return fmt.Sprintf("docker config %s: %v", e.Path, e.Err) }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// Hint tells the user how to see what is wrong.
-func (e *ConfigError) Hint() string {
+// Hints tell the user how to see what is wrong.
+func (e *ConfigError) Hints() []string {
 	if e.content {
-		return "python3 -m json.tool " + e.Path
+		return []string{"python3 -m json.tool " + e.Path}
 	}
-	return ""
+	return nil
 }
 
 var errConfigNotObject = errors.New("not a JSON object")
@@ -189,19 +192,28 @@ func (c *DockerConfig) credHelpers() (map[string]string, error) {
 	return m, nil
 }
 
+// AuthsKeys are the keys of auths, in file order: docker writes an entry
+// there for each login, even one it hands to a credential helper.
+func (c *DockerConfig) AuthsKeys() []string {
+	if c.auths == nil {
+		return nil
+	}
+	return append([]string(nil), c.auths.keys...)
+}
+
 // PlainAuth is a credential kept in plain text in config.json's auths.
 type PlainAuth struct {
-	ServerURL     string // the auths key, as written
-	Username      string // "" for an identity token without a username
-	Secret        Secret // the password or token, or the identity token
-	IdentityToken bool   // Secret is an identitytoken: docker stores it under the username "<token>"
+	ServerURL     string       // the auths key, as written
+	Username      string       // "" for an identity token without a username
+	Secret        token.Secret // the password or token, or the identity token
+	IdentityToken bool         // Secret is an identitytoken: docker stores it under the username "<token>"
 }
 
 // Credentials are what docker's credential-helper client would send to a
 // helper's store for this entry.
-func (p PlainAuth) Credentials() (serverURL, username string, secret Secret) {
+func (p PlainAuth) Credentials() (serverURL, username string, secret token.Secret) {
 	if p.IdentityToken {
-		return p.ServerURL, tokenUsername, p.Secret
+		return p.ServerURL, token.IdentityUsername, p.Secret
 	}
 	return p.ServerURL, p.Username, p.Secret
 }
@@ -279,9 +291,9 @@ func (c *DockerConfig) plaintext() (plain []PlainAuth, bad []MalformedAuth) {
 		}
 		switch {
 		case deref(e.IdentityToken) != "":
-			p.IdentityToken, p.Secret = true, NewSecret(deref(e.IdentityToken))
+			p.IdentityToken, p.Secret = true, token.NewSecret(deref(e.IdentityToken))
 		case password != "" && p.Username != "":
-			p.Secret = NewSecret(password)
+			p.Secret = token.NewSecret(password)
 		case password != "":
 			bad = append(bad, MalformedAuth{key, "a password without a username"})
 			continue
@@ -395,7 +407,7 @@ func (c *DockerConfig) Save() error {
 		}
 	}
 	data := c.encode()
-	if err := WriteFileAtomic(target, data, c.mode); err != nil {
+	if err := atomicfile.WriteFile(target, data, c.mode); err != nil {
 		return fail(err)
 	}
 	c.exists, c.orig, c.dirty = true, data, false

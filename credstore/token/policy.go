@@ -1,4 +1,4 @@
-package credstore
+package token
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
 // Sentinels for refusals; a *RefusalError matches one of them with errors.Is.
@@ -26,7 +28,7 @@ const PolicyFile = "policy.json"
 // (Harbor, Nexus, self-managed GitLab with custom prefixes).
 type OpaqueTokenRegistry struct {
 	Registry string `json:"registry"`           // host[:port], any form Host accepts
-	Provider string `json:"provider,omitempty"` // recorded as the token's provider; "unknown" if empty
+	Provider string `json:"provider,omitempty"` // recorded as the token's provider; ProviderUnknown if empty
 	Note     string `json:"note,omitempty"`     // for people
 }
 
@@ -65,7 +67,7 @@ func (p *Policy) index() error {
 		if r.Registry == "" {
 			return fmt.Errorf("opaqueTokenRegistries[%d]: registry is empty", i)
 		}
-		host, err := Host(r.Registry)
+		host, err := registryurl.Host(r.Registry)
 		if err != nil {
 			return fmt.Errorf("opaqueTokenRegistries[%d]: %w", i, err)
 		}
@@ -76,7 +78,7 @@ func (p *Policy) index() error {
 			return fmt.Errorf("opaqueTokenRegistries[%d]: %s is listed twice", i, host)
 		}
 		if r.Provider == "" {
-			r.Provider = "unknown"
+			r.Provider = ProviderUnknown
 		}
 		p.byHost[host] = r
 	}
@@ -95,9 +97,9 @@ func (p *Policy) allows(host string) (OpaqueTokenRegistry, bool) {
 		return r, ok
 	}
 	for _, r := range p.OpaqueTokenRegistries {
-		if h, err := Host(r.Registry); err == nil && h == host && h != "index.docker.io" {
+		if h, err := registryurl.Host(r.Registry); err == nil && h == host && h != "index.docker.io" {
 			if r.Provider == "" {
-				r.Provider = "unknown"
+				r.Provider = ProviderUnknown
 			}
 			return r, true
 		}
@@ -106,12 +108,12 @@ func (p *Policy) allows(host string) (OpaqueTokenRegistry, bool) {
 }
 
 // RefusalError says why a secret may not be stored. Message is one line;
-// Hints are lines for stderr. Neither contains the secret.
+// Fixes are lines for stderr. Neither contains the secret.
 type RefusalError struct {
 	Registry string // canonical host, e.g. "index.docker.io"
 	Class    Class
 	Message  string
-	Hints    []string
+	Fixes    []string
 }
 
 func (e *RefusalError) Error() string { return e.Message }
@@ -120,13 +122,8 @@ func (e *RefusalError) Error() string { return e.Message }
 // store: Migrate keeps such entries and carries on.
 func (e *RefusalError) Refusal() {}
 
-// Hint is the first hint, the one a one-line report has room for.
-func (e *RefusalError) Hint() string {
-	if len(e.Hints) == 0 {
-		return ""
-	}
-	return e.Hints[0]
-}
+// Hints are the fixes: a token to create, how to log in with it.
+func (e *RefusalError) Hints() []string { return e.Fixes }
 
 // Is matches ErrPassword, ErrInvalidToken or ErrExpired.
 func (e *RefusalError) Is(target error) bool {
@@ -155,7 +152,7 @@ func trimNewline(s string) (string, bool) {
 // A refusal is a *RefusalError; an unparseable serverURL is an error
 // wrapping ErrInvalidServerURL.
 func (p *Policy) Check(serverURL, username string, secret Secret, now time.Time) (Classification, Secret, error) {
-	host, err := Host(serverURL)
+	host, err := registryurl.Host(serverURL)
 	if err != nil {
 		return Classification{}, Secret{}, err
 	}
@@ -186,7 +183,7 @@ func (p *Policy) Check(serverURL, username string, secret Secret, now time.Time)
 			Registry: host,
 			Class:    c.Class,
 			Message:  "refusing to store a token for " + host + ": token expired at " + c.ExpiresAt.UTC().Format(time.RFC3339),
-			Hints:    append([]string{"get a fresh token and log in again"}, loginHints(serverURL, host, username, s)...),
+			Fixes:    append([]string{"get a fresh token and log in again"}, loginHints(serverURL, host, username, s)...),
 		}
 	}
 	return c, secret, nil
@@ -195,12 +192,12 @@ func (p *Policy) Check(serverURL, username string, secret Secret, now time.Time)
 func (p *Policy) refusePassword(serverURL, host, username, s string, c Classification) error {
 	what := "an access token"
 	switch c.Provider {
-	case "dockerhub", "github", "gitlab", "digitalocean":
+	case ProviderDockerHub, ProviderGitHub, ProviderGitLab, ProviderDigitalOcean:
 		what = "a personal access token"
 	}
 	hints := []string{createHint(host, c.Provider)}
 	hints = append(hints, loginHints(serverURL, host, username, s)...)
-	if c.Provider != "dockerhub" && c.Provider != "github" {
+	if c.Provider != ProviderDockerHub && c.Provider != ProviderGitHub {
 		hints = append(hints, fmt.Sprintf("if %s issues tokens with no recognisable format, allow them in %s: "+
 			`{"opaqueTokenRegistries": [{"registry": %q}]}`, host, p.policyPath(), host))
 	}
@@ -208,7 +205,7 @@ func (p *Policy) refusePassword(serverURL, host, username, s string, c Classific
 		Registry: host,
 		Class:    ClassPassword,
 		Message:  "refusing to store a password for " + host + ": create " + what + " and log in with it",
-		Hints:    hints,
+		Fixes:    hints,
 	}
 }
 
@@ -220,7 +217,7 @@ func (p *Policy) refuseInvalid(serverURL, host, username, s string, c Classifica
 		Registry: host,
 		Class:    ClassInvalid,
 		Message:  "refusing to store the secret for " + host + ": " + c.Reason,
-		Hints:    hints,
+		Fixes:    hints,
 	}
 }
 
@@ -229,42 +226,6 @@ func (p *Policy) policyPath() string {
 		return p.path
 	}
 	return PolicyFile + " beside the credential index"
-}
-
-// createHint says where to create a token for a registry.
-func createHint(host, provider string) string {
-	if provider == "" {
-		provider = providerForHost(host)
-	}
-	switch provider {
-	case "dockerhub", "docker":
-		return "create a personal access token in Docker Hub: Account settings > Personal access tokens, https://app.docker.com/settings/personal-access-tokens"
-	case "github":
-		return "create a personal access token (classic) with read:packages (and write:packages to push): https://github.com/settings/tokens"
-	case "gitlab":
-		// The registry is usually registry.<gitlab host> or <gitlab host>:5050.
-		web := strings.TrimPrefix(hostName(host), "registry.")
-		return "create a personal access token with read_registry (and write_registry to push): https://" + web + "/-/user_settings/personal_access_tokens"
-	case "aws-ecr":
-		return "get a token with: aws ecr get-login-password --region REGION, and log in as AWS"
-	case "google":
-		return "get a token with: gcloud auth print-access-token, and log in as oauth2accesstoken"
-	case "azure-acr", "azure-entra":
-		return "get a token with: az acr login --name REGISTRY --expose-token, or create a repository-scoped token in the registry's Tokens page"
-	case "quay":
-		return "create a robot account in Quay (Account settings > Robot accounts) and log in as namespace+robot"
-	case "harbor":
-		return "create a robot account in Harbor (Administration > Robot accounts) and log in as robot$name"
-	case "digitalocean":
-		return "create a personal access token: https://cloud.digitalocean.com/account/api/tokens, or run doctl registry login"
-	case "nvidia":
-		return "create an NGC API key (Setup > API key) and log in as $oauthtoken"
-	case "ibm":
-		return "create an IBM Cloud API key and log in as iamapikey"
-	case "jfrog":
-		return "create an identity token in Artifactory (Edit profile > Generate an identity token)"
-	}
-	return "create an access token for " + host + " and log in with it"
 }
 
 // loginHints say how to log in with a token, without the secret (nor the
@@ -277,7 +238,7 @@ func loginHints(serverURL, host, username, s string) []string {
 		name = "'" + name + "'"
 	}
 	registry := " " + host
-	if IsDockerHub(serverURL) {
+	if registryurl.IsDockerHub(serverURL) {
 		registry = ""
 	}
 	hints := []string{"log in with it: docker login -u " + name + " --password-stdin" + registry}

@@ -1,4 +1,4 @@
-package credstore
+package token
 
 import (
 	"encoding/base64"
@@ -164,27 +164,27 @@ func (j *jwtInfo) provider(host, username string) (provider, kind string) {
 	case j.iss == "Azure Container Registry":
 		switch j.grantType {
 		case "refresh_token":
-			return "azure-acr", "refresh token"
+			return ProviderAzureACR, "refresh token"
 		case "access_token":
-			return "azure-acr", "access token"
+			return ProviderAzureACR, "access token"
 		}
-		return "azure-acr", "registry token"
+		return ProviderAzureACR, "registry token"
 	case j.iss == "https://login.docker.com/" || j.dockerHub:
-		return "docker", "oauth access token"
+		return ProviderDocker, "oauth access token"
 	case strings.HasPrefix(j.sub, "jfac@") || j.jfrogScp:
-		return "jfrog", "access token"
+		return ProviderJFrog, "access token"
 	case j.iss == "https://iam.cloud.ibm.com/identity":
-		return "ibm", "iam bearer token"
+		return ProviderIBM, "iam bearer token"
 	case hasAud("gitlab-authz-token") || strings.HasPrefix(j.sub, "gid://gitlab/Ci::Build/"):
-		return "gitlab", "job token"
+		return ProviderGitLab, "job token"
 	case j.iss == "kubernetes/serviceaccount" || j.kube || strings.HasPrefix(j.iss, "https://kubernetes.default.svc"):
 		return "kubernetes", "service account token"
 	case strings.HasPrefix(j.iss, "https://sts.windows.net/") || strings.HasPrefix(j.iss, "https://login.microsoftonline.com/"):
-		return "azure-entra", "access token"
+		return ProviderAzureEntra, "access token"
 	case j.iss == "https://accounts.google.com":
-		return "google", "id token"
+		return ProviderGoogle, "id token"
 	case isRedHatServiceAccount(username):
-		return "redhat", "registry service account token"
+		return ProviderRedHat, "registry service account token"
 	case j.hasAccess:
 		return providerForHost(host), "registry token"
 	}

@@ -1,4 +1,6 @@
-package credstore
+// Package probe asks a registry over HTTP what a credential may do there,
+// the way docker's own token flow does. It never stores anything.
+package probe
 
 import (
 	"context"
@@ -16,6 +18,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
 // ProbeResult is what a registry said about a credential and a repository.
@@ -56,16 +62,6 @@ var repositoryName = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 })
 
-// probeError is a probe failure that knows its fix.
-type probeError struct {
-	err  error
-	hint string
-}
-
-func (e *probeError) Error() string { return e.err.Error() }
-func (e *probeError) Unwrap() error { return e.err }
-func (e *probeError) Hint() string  { return e.hint }
-
 // Probe asks registry which actions the credential username/secret is
 // granted on repository, the way docker's own token flow does: GET /v2/,
 // read the WWW-Authenticate challenge, then for a Bearer challenge ask its
@@ -84,15 +80,15 @@ func (e *probeError) Hint() string  { return e.hint }
 // over http, as docker does. An explicit http:// is used as given. Every
 // request carries ctx: its deadline bounds the probe. client is used as
 // given: its redirect and TLS policy apply.
-func Probe(ctx context.Context, client *http.Client, registry, username string, secret Secret, repository string) (ProbeResult, error) {
+func Probe(ctx context.Context, client *http.Client, registry, username string, secret token.Secret, repository string) (ProbeResult, error) {
 	var res ProbeResult
-	key, err := Canonical(registry)
+	key, err := registryurl.Canonical(registry)
 	if err != nil {
 		return res, err
 	}
-	host, _ := Host(key)
+	host, _ := registryurl.Host(key)
 	res.Registry, res.Repository = key, repository
-	if IsDockerHub(key) {
+	if registryurl.IsDockerHub(key) {
 		host = "registry-1.docker.io"
 		if !strings.Contains(repository, "/") {
 			res.Repository = "library/" + repository
@@ -125,8 +121,8 @@ func Probe(ctx context.Context, client *http.Client, registry, username string, 
 	}
 	if err != nil {
 		if notTLS(err) {
-			return res, &probeError{fmt.Errorf("%s does not speak TLS: %w", host, err),
-				"probe http://" + host + " only if the registry is yours and plain HTTP is intended"}
+			return res, hint.Wrap(fmt.Errorf("%s does not speak TLS: %w", host, err),
+				"probe http://"+host+" only if the registry is yours and plain HTTP is intended")
 		}
 		return res, err
 	}
@@ -161,7 +157,7 @@ type prober struct {
 	ctx      context.Context
 	client   *http.Client
 	username string
-	secret   Secret
+	secret   token.Secret
 }
 
 // do sends a request, with Basic auth if basic is set.
@@ -185,10 +181,10 @@ func (p *prober) do(method, u string, form url.Values, basic bool) (*http.Respon
 }
 
 func (p *prober) rejected(res ProbeResult, status int, where string) error {
-	return &probeError{
+	return hint.Wrap(
 		fmt.Errorf("%w (HTTP %d from %s)", ErrCredentialsRejected, status, where),
-		"docker login " + displayRegistry(res.Registry) + " with a new access token",
-	}
+		"docker login "+registryurl.Display(res.Registry)+" with a new access token",
+	)
 }
 
 // basic checks that /v2/ accepts the credentials.
@@ -235,7 +231,7 @@ func (p *prober) bearer(res ProbeResult) (ProbeResult, error) {
 	}
 	scope := "repository:" + res.Repository + ":" + strings.Join(probeActions, ",")
 	var resp *http.Response
-	if p.username == tokenUsername {
+	if p.username == token.IdentityUsername {
 		// An identity token is an OAuth2 refresh token (distribution's
 		// oauth.md); it travels in the body, never in the URL.
 		form := url.Values{
@@ -287,8 +283,8 @@ func (p *prober) bearer(res ProbeResult) (ProbeResult, error) {
 		actions, known = scopeRepositoryActions(tr.Scope, res.Repository), true
 	}
 	if !known {
-		return res, &probeError{fmt.Errorf("%w (%s)", ErrScopeUnknown, res.Realm),
-			"set the scope by hand: docker-credential-pat annotate " + displayRegistry(res.Registry) + " --scope " + scope}
+		return res, hint.Wrap(fmt.Errorf("%w (%s)", ErrScopeUnknown, res.Realm),
+			"set the scope by hand: docker-credential-pat annotate "+registryurl.Display(res.Registry)+" --scope "+scope)
 	}
 	res.Granted = orderActions(actions)
 	if len(res.Granted) > 0 {
