@@ -124,7 +124,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 	e, exists, err := lookupIndex(s.IndexPath(), key)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
-			Hint: "docker-credential-pat doctor --repair"})
+			Hint: s.command("doctor --repair")})
 		e, exists = nil, false
 	}
 	if e == nil && exists {

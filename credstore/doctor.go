@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,9 +38,31 @@ const (
 	StatusFail = "fail"
 )
 
+// The doctor's checks, by the name a Check carries: stable, one per
+// check, documented in doctor --help and the README.
+const (
+	CheckBackend     = "backend"     // the keychain answers a write, read and delete
+	CheckKeyctl      = "keyctl"      // where the kernel keyring keeps items, and its quota
+	CheckConfigJSON  = "config.json" // docker's config.json reads
+	CheckCredsStore  = "credsStore"  // config.json sends docker to a helper that is on PATH
+	CheckPATH        = "PATH"        // this program is on PATH
+	CheckCredHelpers = "credHelpers" // registries docker sends to other helpers
+	CheckPlaintext   = "plaintext"   // credentials in plain text in config.json
+	CheckBackups     = "backups"     // backups of config.json holding plaintext credentials
+	CheckIndex       = "index"       // the metadata index reads
+	CheckPermissions = "permissions" // the state directory and its files are private
+	CheckInterrupted = "interrupted" // a store or erase a killed process left half done
+	CheckKeychain    = "keychain"    // the index and the keychain agree
+	CheckTokens      = "tokens"      // tokens expired or expiring within 7 days
+)
+
+// Checks are the names of every check, in the order Doctor runs them.
+var Checks = []string{CheckBackend, CheckKeyctl, CheckConfigJSON, CheckCredsStore, CheckPATH, CheckCredHelpers,
+	CheckPlaintext, CheckBackups, CheckIndex, CheckPermissions, CheckInterrupted, CheckKeychain, CheckTokens}
+
 // Check is one finding of the doctor. Detail never holds a secret.
 type Check struct {
-	Name     string `json:"check"`              // what was checked: "backend", "index", ...
+	Name     string `json:"check"`              // what was checked: CheckBackend, ...
 	Status   string `json:"status"`             // StatusOK, StatusWarn or StatusFail
 	Detail   string `json:"detail"`             // one line
 	Hint     string `json:"hint,omitempty"`     // the fix, a command where there is one
@@ -84,20 +105,12 @@ type DoctorOptions struct {
 	Repair bool
 	// DockerConfigDir holds config.json; default DockerConfigDir().
 	DockerConfigDir string
-	// Helper is this program's name on PATH; default "docker-credential-pat".
-	Helper string
 	// LookPath finds a program on PATH; default exec.LookPath.
 	LookPath func(file string) (string, error)
 	// Timeout bounds the keychain round trip of the backend check; default
 	// three times DefaultTimeout (a write, a read and a delete).
 	Timeout time.Duration
 }
-
-// HelperProgram is the name docker runs for "credsStore": "pat".
-const HelperProgram = "docker-credential-pat"
-
-// HelperName is this helper's name in docker's config: "credsStore": "pat".
-const HelperName = "pat"
 
 // doctorKeyPrefix names the throwaway keychain item of the backend check.
 const doctorKeyPrefix = "docker-credential-pat-doctor-"
@@ -117,9 +130,6 @@ type doctor struct {
 // Doctor checks the set-up and, with opts.Repair, mends what it safely can.
 // It never prints and never fails as a whole: every problem is a Check.
 func (s *Store) Doctor(opts DoctorOptions) Report {
-	if opts.Helper == "" {
-		opts.Helper = HelperProgram
-	}
 	if opts.LookPath == nil {
 		opts.LookPath = exec.LookPath
 	}
@@ -166,7 +176,7 @@ func hintOr(err error, fallback string) string {
 // backend checks that the default backend opens and answers a real write,
 // read and delete of a throwaway item.
 func (d *doctor) backend() {
-	const name = "backend"
+	const name = CheckBackend
 	b, reason, err := d.s.openDefault()
 	if err != nil {
 		detail := err.Error()
@@ -188,7 +198,7 @@ func (d *doctor) backend() {
 		switch {
 		case errors.Is(err, keychain.ErrLocked):
 			d.r.fail(name, what+": the keyring is locked: "+err.Error(),
-				hintOr(err, "unlock the keyring: secret-tool search --unlock service docker-credential-pat"))
+				hintOr(err, "unlock the keyring: secret-tool search --unlock service "+keychain.Service))
 		case errors.Is(err, keychain.ErrUnavailable):
 			d.r.fail(name, what+": unavailable: "+err.Error(),
 				hintOr(err, "use another backend: --backend keyctl"))
@@ -268,7 +278,7 @@ const quotaHigh = 0.8
 // keyctl reports where the kernel keyring keeps items, how long they live
 // and how much of the quota is used.
 func (d *doctor) keyctl(b keychain.Backend) {
-	const name = "keyctl"
+	const name = CheckKeyctl
 	q, qerr := keychain.ReadKeyctlQuota()
 	expiry := "kernel.keys.persistent_keyring_expiry seconds"
 	if qerr == nil && q.PersistentExpirySeconds > 0 {
@@ -292,7 +302,7 @@ func (d *doctor) keyctl(b keychain.Backend) {
 	case keychain.KeyctlPersistent:
 		detail := "items in the persistent keyring: they survive logout, not reboot, and go after " + expiry + " unused; " + quota
 		if high {
-			d.r.warn(name, detail, "remove unused tokens: docker-credential-pat prune --unused-for 90d, or raise kernel.keys.maxbytes")
+			d.r.warn(name, detail, "remove unused tokens: "+d.s.command("prune --unused-for 90d")+", or raise kernel.keys.maxbytes")
 			return
 		}
 		d.r.ok(name, detail)
@@ -308,17 +318,17 @@ func (d *doctor) dockerConfig() {
 	if dir == "" {
 		var err error
 		if dir, err = dockerconfig.DockerConfigDir(); err != nil {
-			d.r.fail("config.json", err.Error(), "set "+dockerconfig.EnvDockerConfig)
+			d.r.fail(CheckConfigJSON, err.Error(), "set "+dockerconfig.EnvDockerConfig)
 			return
 		}
 	}
 	cfg, err := dockerconfig.LoadDockerConfig(dir)
 	if err != nil {
-		d.r.fail("config.json", err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, dockerconfig.DockerConfigFile)))
+		d.r.fail(CheckConfigJSON, err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, dockerconfig.DockerConfigFile)))
 		return
 	}
 	d.cfg = cfg
-	self, selfErr := d.opts.LookPath(d.opts.Helper)
+	self, selfErr := d.opts.LookPath(d.s.program)
 
 	// credsStore
 	switch store := cfg.CredsStore(); {
@@ -327,52 +337,45 @@ func (d *doctor) dockerConfig() {
 		if !cfg.Exists() {
 			what = cfg.Path() + " does not exist: docker would keep credentials in plain text"
 		}
-		d.r.warn("credsStore", what, "docker-credential-pat setup")
+		d.r.warn(CheckCredsStore, what, d.s.command("setup"))
 	case store == HelperName && selfErr != nil:
-		d.r.fail("credsStore", `"pat", but `+d.opts.Helper+" is not on PATH: every docker pull and push fails",
-			"install it on PATH: sudo install -m 0755 "+d.opts.Helper+" /usr/local/bin/")
+		d.r.fail(CheckCredsStore, `"pat", but `+d.s.program+" is not on PATH: every docker pull and push fails",
+			"install it on PATH: "+installHint(d.s.program))
 	case store == HelperName:
-		d.r.ok("credsStore", `"pat": docker runs `+self)
+		d.r.ok(CheckCredsStore, `"pat": docker runs `+self)
 	default:
 		helper := "docker-credential-" + store
 		if _, err := d.opts.LookPath(helper); err != nil {
-			d.r.fail("credsStore", fmt.Sprintf("%q names %s, which is not on PATH: every docker pull and push fails", store, helper),
-				"docker-credential-pat setup")
+			d.r.fail(CheckCredsStore, fmt.Sprintf("%q names %s, which is not on PATH: every docker pull and push fails", store, helper),
+				d.s.command("setup"))
 		} else {
-			d.r.warn("credsStore", fmt.Sprintf("%q: docker keeps new logins with %s, not docker-credential-pat", store, helper),
-				"docker-credential-pat setup")
+			d.r.warn(CheckCredsStore, fmt.Sprintf("%q: docker keeps new logins with %s, not %s", store, helper, d.s.program),
+				d.s.command("setup"))
 		}
 	}
 
 	// this program on PATH (a failure is reported above when credsStore needs it)
 	if selfErr == nil {
-		d.r.ok("PATH", d.opts.Helper+" is "+self)
+		d.r.ok(CheckPATH, d.s.program+" is "+self)
 	} else if cfg.CredsStore() != HelperName {
-		d.r.warn("PATH", d.opts.Helper+" is not on PATH: docker cannot run it",
-			"install it on PATH: sudo install -m 0755 "+d.opts.Helper+" /usr/local/bin/")
+		d.r.warn(CheckPATH, d.s.program+" is not on PATH: docker cannot run it",
+			"install it on PATH: "+installHint(d.s.program))
 	}
 
 	// credHelpers
-	helpers := cfg.CredHelpers()
-	regs := slices.Sorted(maps.Keys(helpers))
 	var routed []string
-	for _, reg := range regs {
-		h := helpers[reg]
-		prog := "docker-credential-" + h
-		if h == HelperName {
-			prog = d.opts.Helper
-		}
-		if _, err := d.opts.LookPath(prog); err != nil {
-			d.r.fail("credHelpers", fmt.Sprintf("%s goes to %s, which is not on PATH: docker fails every pull from it", reg, prog),
-				"install "+prog+", or remove "+reg+" from credHelpers in "+cfg.Path())
+	for _, h := range d.s.credHelpers(cfg) {
+		if _, err := d.opts.LookPath(h.Program); err != nil {
+			d.r.fail(CheckCredHelpers, fmt.Sprintf("%s goes to %s, which is not on PATH: docker fails every pull from it", h.Registry, h.Program),
+				"install "+h.Program+", or remove "+h.Registry+" from credHelpers in "+cfg.Path())
 			continue
 		}
-		if h != HelperName {
-			routed = append(routed, reg+" → "+prog)
+		if h.Helper != HelperName {
+			routed = append(routed, h.Registry+" → "+h.Program)
 		}
 	}
 	if len(routed) > 0 {
-		d.r.ok("credHelpers", "docker uses other helpers for: "+strings.Join(routed, ", "))
+		d.r.ok(CheckCredHelpers, "docker uses other helpers for: "+strings.Join(routed, ", "))
 	}
 
 	// plaintext credentials
@@ -388,26 +391,26 @@ func (d *doctor) dockerConfig() {
 		}
 	}
 	if len(names) > 0 {
-		d.r.warn("plaintext", fmt.Sprintf("%d credential(s) in plain text in %s: %s", len(names), cfg.Path(), strings.Join(names, ", ")),
-			"docker-credential-pat setup --migrate")
+		d.r.warn(CheckPlaintext, fmt.Sprintf("%d credential(s) in plain text in %s: %s", len(names), cfg.Path(), strings.Join(names, ", ")),
+			d.s.command("setup --migrate"))
 	} else {
-		d.r.ok("plaintext", "no credentials in plain text in "+cfg.Path())
+		d.r.ok(CheckPlaintext, "no credentials in plain text in "+cfg.Path())
 	}
 
 	// backups of config.json that setup wrote before moving credentials out
 	backups, err := dockerconfig.PlaintextBackups(dir)
 	switch {
 	case err != nil:
-		d.r.warn("backups", err.Error(), "ls "+filepath.Join(dir, dockerconfig.DockerConfigFile)+".bak-*")
+		d.r.warn(CheckBackups, err.Error(), "ls "+filepath.Join(dir, dockerconfig.DockerConfigFile)+".bak-*")
 	case len(backups) == 0:
-		d.r.ok("backups", "no backup of "+dockerconfig.DockerConfigFile+" holds credentials in plain text")
+		d.r.ok(CheckBackups, "no backup of "+dockerconfig.DockerConfigFile+" holds credentials in plain text")
 	default:
 		var what, paths []string
 		for _, b := range backups {
 			what = append(what, fmt.Sprintf("%s (%d)", b.Path, b.Credentials))
 			paths = append(paths, b.Path)
 		}
-		d.r.warn("backups", fmt.Sprintf("%d backup(s) of %s hold credentials in plain text: %s",
+		d.r.warn(CheckBackups, fmt.Sprintf("%d backup(s) of %s hold credentials in plain text: %s",
 			len(backups), dockerconfig.DockerConfigFile, strings.Join(what, ", ")),
 			"once docker works with the keychain, remove them: rm "+strings.Join(paths, " "))
 	}
@@ -432,7 +435,7 @@ func (d *doctor) authsKeys() []string {
 // index checks that the index reads; with Repair an unreadable one is
 // rebuilt. It reports whether the index can be read now.
 func (d *doctor) index() bool {
-	const name = "index"
+	const name = CheckIndex
 	path := d.s.IndexPath()
 	x, err := d.s.readIndex()
 	if err == nil {
@@ -447,7 +450,7 @@ func (d *doctor) index() bool {
 		return true
 	}
 	if !errors.Is(err, ErrIndexCorrupt) || !d.opts.Repair {
-		hint := "docker-credential-pat doctor --repair"
+		hint := d.s.command("doctor --repair")
 		if !errors.Is(err, ErrIndexCorrupt) {
 			hint = "check the permissions of " + path
 		}
@@ -639,7 +642,7 @@ func salvageEntries(data []byte) map[string]*Entry {
 // permissions checks that the state directory is 0700 and its files 0600,
 // and with Repair makes them so.
 func (d *doctor) permissions() {
-	const name = "permissions"
+	const name = CheckPermissions
 	dir := d.s.dir
 	if runtime.GOOS == "windows" {
 		d.r.ok(name, "not checked on windows: the user profile's ACLs keep "+dir+" private")
@@ -700,7 +703,7 @@ func (d *doctor) permissions() {
 	}
 	detail := "readable by others: " + strings.Join(what, ", ")
 	if !d.opts.Repair {
-		d.r.warn(name, detail, "docker-credential-pat doctor --repair, or: "+strings.Join(cmds, "; "))
+		d.r.warn(name, detail, d.s.command("doctor --repair")+", or: "+strings.Join(cmds, "; "))
 		return
 	}
 	var failed []string
@@ -726,7 +729,7 @@ func (u usesEntry) Name() string { return filepath.Join(usesDir, u.DirEntry.Name
 // interrupted reports entries a killed process left half stored or half
 // erased; Repair finishes them as the next write would.
 func (d *doctor) interrupted() {
-	const name = "interrupted"
+	const name = CheckInterrupted
 	pending := func() ([]string, error) {
 		x, err := d.s.readIndex()
 		if err != nil {
@@ -751,7 +754,7 @@ func (d *doctor) interrupted() {
 	}
 	before, err := pending()
 	if err != nil {
-		d.r.fail(name, err.Error(), "docker-credential-pat doctor --repair")
+		d.r.fail(name, err.Error(), d.s.command("doctor --repair"))
 		return
 	}
 	if len(before) == 0 {
@@ -760,7 +763,7 @@ func (d *doctor) interrupted() {
 	}
 	detail := "interrupted changes: " + strings.Join(before, ", ")
 	if !d.opts.Repair {
-		d.r.warn(name, detail, "docker-credential-pat doctor --repair")
+		d.r.warn(name, detail, d.s.command("doctor --repair"))
 		return
 	}
 	err = d.s.locked(func(x *index) error {
@@ -777,7 +780,7 @@ func (d *doctor) interrupted() {
 			rep = err.Error()
 		}
 		d.r.add(Check{Name: name, Status: StatusWarn, Detail: detail,
-			Hint: "make the keychain reachable (see the backend check), then: docker-credential-pat doctor --repair", Repaired: rep})
+			Hint: "make the keychain reachable (see the backend check), then: " + d.s.command("doctor --repair"), Repaired: rep})
 		return
 	}
 	d.r.add(Check{Name: name, Status: StatusOK, Detail: detail, Repaired: "finished them"})
@@ -794,15 +797,15 @@ func orKey(e *Entry) string {
 // the keychain holds nothing config.json names that the index lost.
 // Repair drops entries whose secret is gone and lists lost items again.
 func (d *doctor) agreement() {
-	const name = "keychain"
+	const name = CheckKeychain
 	x, err := d.s.readIndex()
 	if err != nil {
-		d.r.fail(name, err.Error(), "docker-credential-pat doctor --repair")
+		d.r.fail(name, err.Error(), d.s.command("doctor --repair"))
 		return
 	}
 	all, err := x.all()
 	if err != nil {
-		d.r.fail(name, err.Error(), "docker-credential-pat doctor --repair")
+		d.r.fail(name, err.Error(), d.s.command("doctor --repair"))
 		return
 	}
 	ctx, cancel := context.WithTimeout(d.s.ctx, d.opts.Timeout+time.Duration(len(all))*DefaultTimeout)
@@ -864,11 +867,14 @@ func (d *doctor) agreement() {
 	}
 
 	for bn, err := range unreachable {
-		d.r.fail(name, fmt.Sprintf("could not read the entries kept in %s: %v", orDash(bn), err),
-			hintOr(err, "docker-credential-pat doctor"))
+		if bn == "" {
+			bn = "-" // entries that name no backend
+		}
+		d.r.fail(name, fmt.Sprintf("could not read the entries kept in %s: %v", bn, err),
+			hintOr(err, d.s.command("doctor")))
 	}
 	if len(unreadable) > 0 {
-		d.r.warn(name, "keychain items that are not docker-credential-pat's: "+strings.Join(unreadable, ", "),
+		d.r.warn(name, "keychain items that are not "+d.s.program+"'s: "+strings.Join(unreadable, ", "),
 			"log in again: docker login REGISTRY")
 	}
 	if len(differs) > 0 {
@@ -886,21 +892,14 @@ func (d *doctor) agreement() {
 	}
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 // dropMissing reports entries whose secret is gone; Repair drops them.
 func (d *doctor) dropMissing(missing, keys []string) {
-	const name = "keychain"
+	const name = CheckKeychain
 	if len(missing) == 0 {
 		return
 	}
 	detail := "the index lists tokens the keychain no longer holds: " + strings.Join(missing, ", ")
-	hint := "log in again (docker login REGISTRY), or drop them: docker-credential-pat doctor --repair"
+	hint := "log in again (docker login REGISTRY), or drop them: " + d.s.command("doctor --repair")
 	if !d.opts.Repair {
 		d.r.warn(name, detail, hint)
 		return
@@ -933,13 +932,13 @@ func (d *doctor) dropMissing(missing, keys []string) {
 
 // relist reports keychain items the index lost; Repair lists them again.
 func (d *doctor) relist(lost, keys []string) {
-	const name = "keychain"
+	const name = CheckKeychain
 	if len(lost) == 0 {
 		return
 	}
 	detail := "the keychain holds tokens the index does not list: " + strings.Join(lost, ", ")
 	if !d.opts.Repair {
-		d.r.warn(name, detail, "docker-credential-pat doctor --repair")
+		d.r.warn(name, detail, d.s.command("doctor --repair"))
 		return
 	}
 	var added []string
@@ -966,7 +965,7 @@ func (d *doctor) relist(lost, keys []string) {
 		return x.write(true)
 	})
 	if err != nil {
-		d.r.add(Check{Name: name, Status: StatusWarn, Detail: detail, Hint: "docker-credential-pat doctor --repair", Repaired: "failed: " + err.Error()})
+		d.r.add(Check{Name: name, Status: StatusWarn, Detail: detail, Hint: d.s.command("doctor --repair"), Repaired: "failed: " + err.Error()})
 		return
 	}
 	d.r.add(Check{Name: name, Status: StatusOK, Detail: detail, Repaired: "listed again: " + strings.Join(added, ", ")})
@@ -974,7 +973,7 @@ func (d *doctor) relist(lost, keys []string) {
 
 // tokens warns about each token that has expired or expires within a week.
 func (d *doctor) tokens() {
-	const name = "token"
+	const name = CheckTokens
 	x, err := d.s.readIndex()
 	if err != nil {
 		return
@@ -992,23 +991,20 @@ func (d *doctor) tokens() {
 		if e.ExpiresAt == nil {
 			continue
 		}
-		who := e.Registry()
-		if e.Username != "" {
-			who += " (" + e.Username + ")"
-		}
+		who := e.Who()
 		renew := fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, e.Registry())
 		at := e.ExpiresAt.Format(time.RFC3339)
 		switch {
 		case e.Expired(d.now):
 			flagged++
 			d.r.warn(name, fmt.Sprintf("%s expired %s (%s)", who, RelativeTime(*e.ExpiresAt, d.now), at),
-				renew+"; or remove it: docker-credential-pat rm "+e.Registry())
+				renew+"; or remove it: "+d.s.command("rm "+e.Registry()))
 		case e.ExpiresAt.Sub(d.now) <= reminderWindow:
 			flagged++
 			d.r.warn(name, fmt.Sprintf("%s expires %s (%s)", who, RelativeTime(*e.ExpiresAt, d.now), at), renew)
 		}
 	}
 	if flagged == 0 {
-		d.r.ok("tokens", fmt.Sprintf("%d stored, none expired or expiring within 7 days", n))
+		d.r.ok(CheckTokens, fmt.Sprintf("%d stored, none expired or expiring within 7 days", n))
 	}
 }

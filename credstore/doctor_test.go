@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
@@ -214,5 +215,33 @@ func TestDoctorFlagsPlaintextBackups(t *testing.T) {
 	}
 	if c := only(t, f.s.Doctor(opts), "backups"); c.Status != StatusOK {
 		t.Errorf("backups check after rm = %+v", c)
+	}
+}
+
+// Each check reports under one name, one of Checks, whatever it finds:
+// the tokens check under CheckTokens both when all is well and when a
+// token has expired.
+func TestDoctorCheckNames(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", credstoretest.GitHub("ghp_"))
+	for _, expired := range []bool{false, true} {
+		if expired {
+			if _, err := f.s.Annotate("ghcr.io", func(e *Entry) error {
+				e.ExpiresAt = timePtr(f.clock.now().Add(-time.Hour))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := f.s.Doctor(doctorOpts(t, false))
+		for _, c := range r.Checks {
+			if !slices.Contains(Checks, c.Name) {
+				t.Errorf("check %q (%s) is not one of Checks", c.Name, c.Detail)
+			}
+		}
+		c := only(t, r, CheckTokens)
+		if (c.Status == StatusWarn) != expired {
+			t.Errorf("expired %v: tokens check %+v", expired, c)
+		}
 	}
 }

@@ -32,6 +32,8 @@ var ErrIndexCorrupt = errors.New("metadata index is corrupt")
 type IndexError struct {
 	Path string
 	Err  error
+
+	program string // for the hint; default HelperProgram
 }
 
 func (e *IndexError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
@@ -40,7 +42,11 @@ func (e *IndexError) Unwrap() error { return e.Err }
 // Hints: a corrupt index is rebuilt by the doctor.
 func (e *IndexError) Hints() []string {
 	if errors.Is(e.Err, ErrIndexCorrupt) {
-		return []string{"docker-credential-pat doctor --repair"}
+		program := e.program
+		if program == "" {
+			program = HelperProgram
+		}
+		return []string{program + " doctor --repair"}
 	}
 	return nil
 }

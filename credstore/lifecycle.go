@@ -141,15 +141,6 @@ func (e *Entry) LastUse() time.Time {
 	return e.CreatedAt
 }
 
-// Registry is the registry as a person types it on docker's command line:
-// "docker.io" for Docker Hub, host[:port][/path] otherwise.
-func (e *Entry) Registry() string {
-	if e.ServerURL == "" {
-		return registryurl.Display(e.Key)
-	}
-	return registryurl.Display(e.ServerURL)
-}
-
 // ErrNoFilter refuses a prune that would select nothing in particular.
 var ErrNoFilter = errors.New("no condition given: say which tokens to prune (expired, or unused for how long)")
 

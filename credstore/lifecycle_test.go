@@ -12,6 +12,7 @@ import (
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -337,23 +338,23 @@ func TestRevoke(t *testing.T) {
 		url     string
 		hintHas string
 	}{
-		{Entry{ServerURL: "https://index.docker.io/v1/", Provider: "unknown"}, "https://app.docker.com/settings/personal-access-tokens", "revoke it at https://app.docker.com"},
+		{Entry{ServerURL: "https://index.docker.io/v1/", Provider: token.ProviderUnknown}, "https://app.docker.com/settings/personal-access-tokens", "revoke it at https://app.docker.com"},
 		{Entry{ServerURL: "ghcr.io"}, "https://github.com/settings/tokens", ""},
 		{Entry{ServerURL: "registry.gitlab.com"}, "https://gitlab.com/-/user_settings/personal_access_tokens", ""},
-		{Entry{ServerURL: "registry.example.com", Provider: "gitlab"}, "https://example.com/-/user_settings/personal_access_tokens", ""},
-		{Entry{ServerURL: "gitlab.example.com:5050", Provider: "gitlab"}, "https://gitlab.example.com:5050/-/user_settings/personal_access_tokens", ""},
+		{Entry{ServerURL: "registry.example.com", Provider: token.ProviderGitLab}, "https://example.com/-/user_settings/personal_access_tokens", ""},
+		{Entry{ServerURL: "gitlab.example.com:5050", Provider: token.ProviderGitLab}, "https://gitlab.example.com:5050/-/user_settings/personal_access_tokens", ""},
 		{Entry{ServerURL: "quay.io", Username: "myorg+ci"}, "https://quay.io/organization/myorg?tab=robots", "myorg+ci"},
-		{Entry{ServerURL: "harbor.example.com", Provider: "harbor"}, "https://harbor.example.com/harbor/projects", "Robot Accounts"},
+		{Entry{ServerURL: "harbor.example.com", Provider: token.ProviderHarbor}, "https://harbor.example.com/harbor/projects", "Robot Accounts"},
 		{Entry{ServerURL: "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}, "", "nothing to revoke"},
 		{Entry{ServerURL: "myreg.azurecr.io"}, "https://portal.azure.com/#browse/Microsoft.ContainerRegistry%2Fregistries", ""},
 		{Entry{ServerURL: "europe-west1-docker.pkg.dev"}, "https://console.cloud.google.com/iam-admin/serviceaccounts", ""},
 		{Entry{ServerURL: "acme.jfrog.io"}, "https://acme.jfrog.io/ui/user_profile", ""},
 		{Entry{ServerURL: "registry.digitalocean.com"}, "https://cloud.digitalocean.com/account/api/tokens", ""},
-		{Entry{ServerURL: "registry.example.com:5000", Provider: "unknown"}, "", "revoke it in registry.example.com:5000's settings"},
+		{Entry{ServerURL: "registry.example.com:5000", Provider: token.ProviderUnknown}, "", "revoke it in registry.example.com:5000's settings"},
 		{Entry{Key: "ghcr.io"}, "https://github.com/settings/tokens", ""},
-		{Entry{ServerURL: registryurl.HubAccessTokenKey, Provider: "docker"}, "", "docker logout"},
-		{Entry{ServerURL: "registry.fly.io", Provider: "unknown"}, "", "fly tokens revoke"},
-		{Entry{ServerURL: "ghcr.io", Provider: "dockerhub"}, "https://app.docker.com/settings/personal-access-tokens", ""}, // the token says, not the host
+		{Entry{ServerURL: registryurl.HubAccessTokenKey, Provider: token.ProviderDocker}, "", "docker logout"},
+		{Entry{ServerURL: "registry.fly.io", Provider: token.ProviderUnknown}, "", "fly tokens revoke"},
+		{Entry{ServerURL: "ghcr.io", Provider: token.ProviderDockerHub}, "https://app.docker.com/settings/personal-access-tokens", ""}, // the token says, not the host
 	}
 	for _, c := range cases {
 		if got := RevokeURL(&c.e); got != c.url {

@@ -60,6 +60,9 @@ func TestMigrateIntoTheStore(t *testing.T) {
 		t.Fatalf("kept %+v", res.Kept)
 	}
 	t.Logf("kept: %+v", res.Kept[0])
+	if want := "create an access token for registry.example.com and log in with it"; res.Kept[0].Hint != want {
+		t.Errorf("kept hint %q, want the store's own: %q", res.Kept[0].Hint, want)
+	}
 	if strings.Contains(res.Kept[0].Reason+res.Kept[0].Hint, password) {
 		t.Fatal("the kept entry quotes the password")
 	}

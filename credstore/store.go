@@ -33,6 +33,13 @@ const (
 	EnvTimeout  = "DOCKER_CREDENTIAL_PAT_TIMEOUT"
 )
 
+// HelperName is this helper's name in docker's config: "credsStore": "pat".
+const HelperName = "pat"
+
+// HelperProgram is the program docker runs for "credsStore": "pat", and
+// the default Options.Program.
+const HelperProgram = "docker-credential-" + HelperName
+
 // DefaultTimeout bounds each keychain call.
 const DefaultTimeout = 5 * time.Second
 
@@ -73,6 +80,10 @@ type Options struct {
 	Caller   Caller           // default: the parent process
 	Warn     func(Warning)    // default: discard
 	Context  context.Context  // default: context.Background()
+	// Program is this program's name, as hints name it in the commands
+	// they give ("docker-credential-pat doctor --repair"); default
+	// HelperProgram.
+	Program string
 }
 
 // Store is the credential store. It implements credentials.Helper.
@@ -84,6 +95,7 @@ type Store struct {
 	caller  Caller
 	warn    func(Warning)
 	ctx     context.Context
+	program string
 
 	mu       sync.Mutex
 	backends map[string]keychain.Backend
@@ -114,6 +126,7 @@ func New(opts Options) (*Store, error) {
 		caller:   opts.Caller,
 		warn:     opts.Warn,
 		ctx:      opts.Context,
+		program:  opts.Program,
 		backends: map[string]keychain.Backend{},
 	}
 	if s.dir == "" {
@@ -142,7 +155,22 @@ func New(opts Options) (*Store, error) {
 	if s.ctx == nil {
 		s.ctx = context.Background()
 	}
+	if s.program == "" {
+		s.program = HelperProgram
+	}
 	return s, nil
+}
+
+// command is a command line of this program for a hint: "PROGRAM args".
+func (s *Store) command(args string) string { return s.program + " " + args }
+
+// own names this program in the hints of the index errors in err.
+func (s *Store) own(err error) error {
+	var ie *IndexError
+	if errors.As(err, &ie) && ie.program == "" {
+		ie.program = s.program
+	}
+	return err
 }
 
 // StateDir is the directory holding the index.
@@ -216,7 +244,10 @@ func (s *Store) ensureDir() error {
 	return nil
 }
 
-func (s *Store) readIndex() (*index, error) { return readIndex(s.IndexPath()) }
+func (s *Store) readIndex() (*index, error) {
+	x, err := readIndex(s.IndexPath())
+	return x, s.own(err)
+}
 
 // locked runs fn with the index loaded under the inter-process lock.
 func (s *Store) locked(fn func(x *index) error) error {
@@ -232,7 +263,7 @@ func (s *Store) locked(fn func(x *index) error) error {
 	if err != nil {
 		return err
 	}
-	return fn(x)
+	return s.own(fn(x))
 }
 
 // After a list, docker's GetAllCredentials (a classic build) gets every
@@ -253,6 +284,7 @@ type listMarker struct {
 	PrevBy string     `json:"prevBy,omitempty"` // and its lastUsedBy
 }
 
+// markList records a list by the calling process.
 func (s *Store) markList() {
 	if s.caller.PID == 0 || s.ensureDir() != nil {
 		return
@@ -260,12 +292,14 @@ func (s *Store) markList() {
 	s.writeListMarker(listMarker{PID: s.caller.PID, At: s.now().UTC()})
 }
 
+// writeListMarker replaces the list marker; losing it costs only a use
+// count, so it is not synced.
 func (s *Store) writeListMarker(m listMarker) {
 	data, _ := json.Marshal(m)
 	_ = atomicfile.Write(filepath.Join(s.dir, listMarkerFile), data, 0o600, false)
 }
 
-// listMarker returns the marker of a list by this caller within the bulk
+// recentList returns the marker of a list by this caller within the bulk
 // window, or nil.
 func (s *Store) recentList() *listMarker {
 	if s.caller.PID == 0 {

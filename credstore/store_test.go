@@ -448,7 +448,7 @@ func TestStoreAppliesThePolicy(t *testing.T) {
 	}
 	f.add("docker.io", "alice", tok1+"\n") // a trailing newline is trimmed
 	e := f.entry("docker.io")
-	if e.Provider != "dockerhub" || e.Kind != "personal access token" || e.Fingerprint != Fingerprint(token.NewSecret(tok1)) {
+	if e.Provider != token.ProviderDockerHub || e.Kind != "personal access token" || e.Fingerprint != Fingerprint(token.NewSecret(tok1)) {
 		t.Errorf("entry = provider %q kind %q fingerprint %q", e.Provider, e.Kind, e.Fingerprint)
 	}
 	if _, s, _ := f.s.Get("docker.io"); s != tok1 {
@@ -471,7 +471,7 @@ func benchStore(b *testing.B, n int) *fixture {
 	for i := 0; i < n; i++ {
 		u := fmt.Sprintf("registry-%d.example.com", i)
 		now := f.clock.now()
-		x.put(&Entry{Key: u, ServerURL: u, Username: "u", Scope: []string{"repository:team/app:pull"}, Provider: "github",
+		x.put(&Entry{Key: u, ServerURL: u, Username: "u", Scope: []string{"repository:team/app:pull"}, Provider: token.ProviderGitHub,
 			Kind: "personal access token", CreatedAt: now, UpdatedAt: now, LastUsedAt: &now, LastUsedBy: "docker", Backend: "memory",
 			Fingerprint: "sha256:0123456789ab"})
 		data, _ := encodePayload(u, "u", token.NewSecret(tok1))

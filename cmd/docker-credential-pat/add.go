@@ -16,8 +16,6 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
-func init() { commands["add"] = &command{run: runAdd, help: addHelp} }
-
 const addHelp = `Usage: docker-credential-pat add REGISTRY --username NAME [--scope S]... [--description TEXT] [--expires DATE|DURATION] [--token-stdin]
 
 Store an access token for REGISTRY, as docker login would, with metadata
@@ -73,7 +71,7 @@ func runAdd(a *app, args []string) int {
 
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	token, err := a.readToken(*fromStdin, registry, *username)
 	if errors.Is(err, errNoTerminal) {
@@ -87,7 +85,7 @@ func runAdd(a *app, args []string) int {
 	old, _ := s.Lookup(registry)
 	err = s.Put(registry, *username, token, func(e *credstore.Entry) { meta.apply(e) })
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	verb := "stored a token"
 	if old != nil {
@@ -95,7 +93,7 @@ func runAdd(a *app, args []string) int {
 	}
 	e, err := s.Lookup(registry)
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	msg := fmt.Sprintf("%s for %s", verb, who(e))
 	if e.ExpiresAt != nil {

@@ -7,8 +7,6 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 )
 
-func init() { commands["annotate"] = &command{run: runAnnotate, help: annotateHelp} }
-
 const annotateHelp = `Usage: docker-credential-pat annotate REGISTRY [--scope S]... [--description TEXT] [--expires DATE|DURATION|never]
 
 Edit what is recorded about the token stored for REGISTRY. The token itself
@@ -50,14 +48,14 @@ func runAnnotate(a *app, args []string) int {
 	}
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	e, err := s.Annotate(registry, func(e *credstore.Entry) error { m.apply(e); return nil })
 	if errors.Is(err, credstore.ErrNotFound) {
 		return a.notFound(registry)
 	}
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	a.warn(credstore.Warning{Message: fmt.Sprintf("updated %s", who(e))})
 	return 0

@@ -7,7 +7,17 @@ type command struct {
 }
 
 // commands are the commands for people; the protocol actions are apart.
-var commands = map[string]*command{}
+var commands = map[string]*command{
+	"ls":       {run: runLs, help: lsHelp},
+	"inspect":  {run: runInspect, help: inspectHelp},
+	"add":      {run: runAdd, help: addHelp},
+	"annotate": {run: runAnnotate, help: annotateHelp},
+	"rm":       {run: runRm, help: rmHelp},
+	"prune":    {run: runPrune, help: pruneHelp},
+	"doctor":   {run: runDoctor, help: doctorHelp},
+	"setup":    {run: runSetup, help: setupHelp},
+	"probe":    {run: runProbe, help: probeHelp},
+}
 
 const mainHelp = `docker-credential-pat: keep registry access tokens, never passwords, in your keychain
 

@@ -6,12 +6,10 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 )
 
-func init() { commands["doctor"] = &command{run: runDoctor, help: doctorHelp} }
-
 const doctorHelp = `Usage: docker-credential-pat doctor [--json] [--repair] [--docker-config DIR]
 
 Check the whole set-up and say what needs attention, one line per finding
-with its fix:
+with its fix, under the name of its check (the "check" of --json):
 
   backend      the keychain in use (and why auto chose it), and whether it
                answers a real write, read and delete of a throwaway item;
@@ -25,12 +23,14 @@ with its fix:
   PATH         whether docker-credential-pat itself is on PATH
   credHelpers  registries docker sends to other helpers, and missing ones
   plaintext    credentials left in plain text in config.json
+  backups      backups of config.json (written by setup) that still hold
+               credentials in plain text
   index        whether the metadata index reads
   permissions  the state directory 0700, its files 0600
   interrupted  a store or erase a killed process left half done
   keychain     each listed token's secret is in its keychain, and no token
                config.json names is in the keychain but not listed
-  token        tokens expired or expiring within 7 days
+  tokens       tokens expired or expiring within 7 days
 
 Exits 0 when everything is ok, 1 when something needs attention.
 
@@ -65,7 +65,7 @@ func runDoctor(a *app, args []string) int {
 	}
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	r := s.Doctor(credstore.DoctorOptions{Repair: *repair, DockerConfigDir: *dockerConfig})
 	code := 0

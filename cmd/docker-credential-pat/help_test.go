@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 )
 
 // Every command has help with examples, and its flag descriptions start
@@ -43,5 +47,32 @@ func TestHelpOfEveryCommand(t *testing.T) {
 		if !strings.Contains(out.String(), "\n  "+name+" ") {
 			t.Errorf("--help does not list %s", name)
 		}
+	}
+}
+
+// Every doctor check is documented, under its name, in doctor --help and
+// in the README, in the order the doctor runs them.
+func TestDoctorChecksDocumented(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	helpAt, readmeAt := 0, strings.Index(string(readme), "under the name of its check")
+	if readmeAt < 0 {
+		t.Fatal("README.md has no list of the doctor's checks")
+	}
+	for _, c := range credstore.Checks {
+		i := strings.Index(doctorHelp[helpAt:], "\n  "+c+" ")
+		if i < 0 {
+			t.Errorf("doctor --help does not describe the check %q (after the previous one)", c)
+			continue
+		}
+		helpAt += i + 1
+		j := strings.Index(string(readme[readmeAt:]), "`"+c+"`")
+		if j < 0 {
+			t.Errorf("README.md does not name the doctor check %q (after the previous one)", c)
+			continue
+		}
+		readmeAt += j + 1
 	}
 }

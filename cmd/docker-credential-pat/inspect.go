@@ -9,8 +9,6 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 )
 
-func init() { commands["inspect"] = &command{run: runInspect, help: inspectHelp} }
-
 const inspectHelp = `Usage: docker-credential-pat inspect REGISTRY [--json]
 
 Show everything known about the token stored for REGISTRY: provider and
@@ -39,14 +37,14 @@ func runInspect(a *app, args []string) int {
 	registry := fs.Arg(0)
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	e, err := s.Lookup(registry)
 	if errors.Is(err, credstore.ErrNotFound) {
 		return a.notFound(registry)
 	}
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	if *asJSON {
 		if err := writeJSON(a.stdout, e); err != nil {

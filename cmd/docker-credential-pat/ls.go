@@ -6,8 +6,6 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 )
 
-func init() { commands["ls"] = &command{run: runLs, help: lsHelp} }
-
 const lsHelp = `Usage: docker-credential-pat ls [--json] [--expired] [--expiring-within DURATION] [--unused-for DURATION]
 
 List the stored tokens: registry, username, provider and kind, scope, expiry,
@@ -54,11 +52,11 @@ func runLs(a *app, args []string) int {
 	}
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	all, err := s.Entries()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	now := a.now()
 	var shown []*credstore.Entry
@@ -80,7 +78,7 @@ func runLs(a *app, args []string) int {
 	switch {
 	case len(all) == 0:
 		a.warn(credstore.Warning{Message: "no tokens stored yet",
-			Hint: "docker login REGISTRY, or: docker-credential-pat add REGISTRY --username NAME"})
+			Hint: "docker login REGISTRY, or: " + name + " add REGISTRY --username NAME"})
 		return 0
 	case len(shown) == 0:
 		a.warn(credstore.Warning{Message: "no tokens match"})

@@ -55,25 +55,31 @@ type app struct {
 	now            func() time.Time
 }
 
-// warn prints a message for a person in the one voice of this program.
-func (a *app) warn(w credstore.Warning) {
-	fmt.Fprintf(a.stderr, "%s: %s\n", name, w.Message)
-	if w.Hint != "" {
-		fmt.Fprintf(a.stderr, "hint: %s\n", w.Hint)
+// say prints a message for a person in the one voice of this program,
+// on stderr: "docker-credential-pat: MESSAGE", then "hint: FIX" for each
+// fix. It is the only place hints are printed.
+func (a *app) say(msg string, hints ...string) {
+	if msg != "" {
+		fmt.Fprintf(a.stderr, "%s: %s\n", name, msg)
+	}
+	for _, h := range hints {
+		if h != "" {
+			fmt.Fprintf(a.stderr, "hint: %s\n", h)
+		}
 	}
 }
+
+// warn prints a warning from the store, or of a command.
+func (a *app) warn(w credstore.Warning) { a.say(w.Message, w.Hint) }
 
 // fail prints err and its hints (or fallback, if err has none) and
 // returns the exit code for a failure.
 func (a *app) fail(err error, fallback string) int {
-	fmt.Fprintf(a.stderr, "%s: %s\n", name, oneLine(err))
 	hints := hint.Of(err)
-	if len(hints) == 0 && fallback != "" {
+	if len(hints) == 0 {
 		hints = []string{fallback}
 	}
-	for _, h := range hints {
-		fmt.Fprintf(a.stderr, "hint: %s\n", h)
-	}
+	a.say(oneLine(err), hints...)
 	return 1
 }
 
@@ -98,6 +104,7 @@ func (a *app) store() (*credstore.Store, error) {
 		Now:      a.now,
 		Caller:   credstore.ParentCaller(),
 		Warn:     a.warn,
+		Program:  name,
 	})
 }
 
@@ -148,10 +155,8 @@ func (a *app) protocol(action string, extra []string) int {
 		err = credstore.Serve(s, action, a.stdin, a.stdout)
 	}
 	if err != nil {
-		fmt.Fprintln(a.stdout, oneLine(err))
-		for _, h := range hint.Of(err) {
-			fmt.Fprintf(a.stderr, "hint: %s\n", h)
-		}
+		fmt.Fprintln(a.stdout, oneLine(err)) // the wire: docker shows it
+		a.say("", hint.Of(err)...)
 		return 1
 	}
 	return 0

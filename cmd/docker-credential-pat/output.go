@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
 // This file holds what the commands for people share: flag parsing in one
@@ -142,12 +142,7 @@ func clean(s string) string {
 }
 
 // who names an entry for a person: "ghcr.io (alice)".
-func who(e *credstore.Entry) string {
-	if e.Username == "" {
-		return clean(e.Registry())
-	}
-	return clean(e.Registry()) + " (" + clean(e.Username) + ")"
-}
+func who(e *credstore.Entry) string { return clean(e.Who()) }
 
 // orDash is s, or "-" when it is empty.
 func orDash(s string) string {
@@ -159,7 +154,7 @@ func orDash(s string) string {
 
 // providerKind renders "dockerhub/pat", "github", or "unknown".
 func providerKind(e *credstore.Entry) string {
-	known := func(s string) bool { return s != "" && s != "unknown" }
+	known := func(s string) bool { return s != "" && s != token.ProviderUnknown }
 	switch {
 	case known(e.Provider) && known(e.Kind):
 		return clean(e.Provider + "/" + e.Kind)
@@ -261,11 +256,6 @@ func writeJSON(w io.Writer, v any) error {
 // notFound reports that there are no credentials for registry.
 func (a *app) notFound(registry string) int {
 	return a.fail(fmt.Errorf("no credentials for %s", showArg(registry)), name+" ls")
-}
-
-// storeErr reports a store failure with its hint, if it has one.
-func (a *app) storeErr(err error) int {
-	return a.fail(err, hint.First(err))
 }
 
 // alignFlags lines up the descriptions of every flag line in help

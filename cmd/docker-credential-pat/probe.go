@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
-
-func init() { commands["probe"] = &command{run: runProbe, help: probeHelp} }
 
 const probeHelp = `Usage: docker-credential-pat probe REGISTRY --repository REPO [--json] [--timeout DURATION]
 
@@ -42,25 +37,6 @@ Examples:
   docker-credential-pat probe docker.io --repository alice/app --json
   docker-credential-pat probe localhost:5000 --repository team/app
 `
-
-// probeBy is who a probe's use of a token is recorded as.
-const probeBy = name + " probe"
-
-// probeClient is the HTTP client of probe: every phase bounded, proxies
-// from the environment as docker uses them.
-func probeClient(timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 15 * time.Second,
-			MaxIdleConnsPerHost:   2,
-			IdleConnTimeout:       30 * time.Second,
-		},
-	}
-}
 
 // probeJSON is what probe --json prints.
 type probeJSON struct {
@@ -99,21 +75,21 @@ func runProbe(a *app, args []string) int {
 	}
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	res, e, err := s.ProbeStored(ctx, probeClient(timeout), registry, *repo, probeBy)
+	res, err := s.ProbeStored(ctx, nil, registry, *repo)
 	if errors.Is(err, credstore.ErrNotFound) {
 		return a.notFound(registry)
 	}
 	if err != nil {
-		return a.fail(fmt.Errorf("probe %s: %v", showArg(registry), err), hint.First(err))
+		return a.fail(fmt.Errorf("probe %s: %w", showArg(registry), err), "")
 	}
-	recorded := res.Scheme == "bearer"
+	e := res.Entry
 	if *asJSON {
 		out := probeJSON{Registry: res.Registry, Repository: res.Repository, Endpoint: res.Endpoint, Scheme: res.Scheme,
-			Authenticated: res.Authenticated, Granted: res.Granted, Scope: res.Scope, Recorded: recorded, EntryScope: e.Scope}
+			Authenticated: res.Authenticated, Granted: res.Granted, Scope: res.Scope, Recorded: res.Recorded, EntryScope: e.Scope}
 		if out.Granted == nil {
 			out.Granted = []string{}
 		}
@@ -153,14 +129,14 @@ func runProbe(a *app, args []string) int {
 		return a.fail(err, "")
 	}
 	switch {
-	case recorded && res.Scope != "":
+	case res.Recorded && res.Scope != "":
 		a.warn(credstore.Warning{Message: "recorded the scope " + clean(res.Scope) + " for " + who(e)})
-	case recorded:
+	case res.Recorded:
 		a.warn(credstore.Warning{Message: fmt.Sprintf("the token for %s is granted nothing on %s; recorded no scope for it", who(e), clean(res.Repository)),
 			Hint: "check the token's permissions at its provider, or the repository name"})
 	default:
 		a.warn(credstore.Warning{Message: "scope unchanged: " + clean(res.Endpoint) + " does not say what a token may do",
-			Hint: "record it by hand: docker-credential-pat annotate " + clean(e.Registry()) + " --scope repository:" + clean(res.Repository) + ":ACTIONS"})
+			Hint: "record it by hand: " + name + " annotate " + clean(e.Registry()) + " --scope repository:" + clean(res.Repository) + ":ACTIONS"})
 	}
 	return 0
 }

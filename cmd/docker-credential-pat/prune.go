@@ -4,10 +4,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
-
-func init() { commands["prune"] = &command{run: runPrune, help: pruneHelp} }
 
 const pruneHelp = `Usage: docker-credential-pat prune [--expired] [--unused-for DURATION] [--dry-run]
 
@@ -48,7 +45,7 @@ func runPrune(a *app, args []string) int {
 	}
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	now := a.now()
 	pruned, err := s.Prune(f, *dryRun)
@@ -62,11 +59,11 @@ func runPrune(a *app, args []string) int {
 	if err != nil {
 		if joined, ok := err.(interface{ Unwrap() []error }); ok {
 			for _, e := range joined.Unwrap() {
-				a.fail(e, hint.First(e))
+				a.fail(e, "")
 			}
 			return 1
 		}
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	if len(pruned) == 0 {
 		a.warn(credstore.Warning{Message: "nothing to prune"})

@@ -5,10 +5,7 @@ import (
 	"fmt"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
-
-func init() { commands["rm"] = &command{run: runRm, help: rmHelp} }
 
 const rmHelp = `Usage: docker-credential-pat rm REGISTRY...
 
@@ -33,7 +30,7 @@ func runRm(a *app, args []string) int {
 	}
 	s, err := a.store()
 	if err != nil {
-		return a.storeErr(err)
+		return a.fail(err, "")
 	}
 	code := 0
 	for _, registry := range fs.Args() {
@@ -42,7 +39,7 @@ func runRm(a *app, args []string) int {
 		case errors.Is(err, credstore.ErrNotFound):
 			code = a.notFound(registry)
 		case err != nil:
-			code = a.fail(fmt.Errorf("%s: %v", showArg(registry), err), hint.First(err))
+			code = a.fail(fmt.Errorf("%s: %w", showArg(registry), err), "")
 		default:
 			a.warn(credstore.Warning{Message: "removed " + who(e) + " from this machine", Hint: credstore.RevokeHint(e)})
 		}

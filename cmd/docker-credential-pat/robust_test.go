@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -166,7 +167,18 @@ func TestKilledAtAnyMoment(t *testing.T) {
 	})
 	confirmed := map[string]string{} // url -> last secret whose store exited 0
 	maybe := map[string]map[string]bool{}
-	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
+	// The moments differ from run to run; a failure can be replayed with
+	// the seed it logs (TEST_KILL_SEED=N).
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("TEST_KILL_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("TEST_KILL_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (replay with TEST_KILL_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(1, seed))
 	kills := 0
 	for i := 0; i < 60; i++ {
 		u := urls[rng.IntN(len(urls))]

@@ -1,16 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"maps"
-	"os/exec"
-	"slices"
-
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 )
-
-func init() { commands["setup"] = &command{run: runSetup, help: setupHelp} }
 
 const setupHelp = `Usage: docker-credential-pat setup [--migrate] [--docker-config DIR]
 
@@ -50,90 +42,16 @@ func runSetup(a *app, args []string) int {
 	if fs.Changed("docker-config") && *dir == "" {
 		return a.usage("setup", "--docker-config needs a directory")
 	}
-	if *dir == "" {
-		d, err := dockerconfig.DockerConfigDir()
-		if err != nil {
-			return a.fail(err, "")
-		}
-		*dir = d
-	}
-	cfg, err := dockerconfig.LoadDockerConfig(*dir)
+	s, err := a.store()
 	if err != nil {
 		return a.fail(err, "")
 	}
-	prev := cfg.CredsStore()
-	var res dockerconfig.MigrateResult
-	if *migrate {
-		s, err := a.store()
-		if err != nil {
-			return a.storeErr(err)
-		}
-		res, err = dockerconfig.Migrate(cfg, s, credstore.HelperName)
-		if err != nil {
-			return a.fail(err, "")
-		}
-		for _, k := range res.Moved {
-			a.warn(credstore.Warning{Message: "moved the credentials for " + clean(k) + " into the keychain"})
-		}
-		for _, k := range res.Kept {
-			who := clean(k.ServerURL)
-			if k.Username != "" {
-				who += " (" + clean(k.Username) + ")"
-			}
-			a.warn(credstore.Warning{Message: "kept " + who + " in config.json: " + clean(k.Reason), Hint: clean(k.Hint)})
-		}
-	} else {
-		cfg.SetCredsStore(credstore.HelperName)
-		if err := cfg.Save(); err != nil {
-			return a.fail(err, "")
-		}
-		res.Backup = cfg.Backup()
-		if prev != "" && prev != credstore.HelperName {
-			res.PreviousCredsStore = prev
-		}
+	said, err := s.Setup(credstore.SetupOptions{DockerConfigDir: *dir, Migrate: *migrate})
+	for _, w := range said {
+		a.warn(credstore.Warning{Message: clean(w.Message), Hint: clean(w.Hint)})
 	}
-
-	switch {
-	case prev == credstore.HelperName && res.Backup == "":
-		a.warn(credstore.Warning{Message: fmt.Sprintf(`%s already says "credsStore": "pat"`, cfg.Path())})
-	case res.Backup != "" && len(res.Moved) > 0:
-		a.warn(credstore.Warning{
-			Message: fmt.Sprintf(`set "credsStore": "pat" in %s; the previous file, %s, still holds the moved credentials in plain text`, cfg.Path(), res.Backup),
-			Hint:    "once docker works, delete it: rm " + res.Backup,
-		})
-	case res.Backup != "":
-		a.warn(credstore.Warning{Message: fmt.Sprintf(`set "credsStore": "pat" in %s (the previous file is %s)`, cfg.Path(), res.Backup)})
-	default:
-		a.warn(credstore.Warning{Message: fmt.Sprintf(`created %s with "credsStore": "pat"`, cfg.Path())})
-	}
-	if res.PreviousCredsStore != "" {
-		a.warn(credstore.Warning{
-			Message: fmt.Sprintf("credsStore was %q: docker no longer reads the credentials docker-credential-%s holds", res.PreviousCredsStore, res.PreviousCredsStore),
-			Hint:    "log in again to each registry: docker login REGISTRY",
-		})
-	}
-	if !*migrate {
-		if plain, _ := cfg.PlaintextAuths(); len(plain) > 0 {
-			a.warn(credstore.Warning{
-				Message: fmt.Sprintf("%d credential(s) remain in plain text in config.json; docker no longer reads them", len(plain)),
-				Hint:    "docker-credential-pat setup --migrate",
-			})
-		}
-	}
-	helpers := cfg.CredHelpers()
-	for _, reg := range slices.Sorted(maps.Keys(helpers)) {
-		if h := helpers[reg]; h != credstore.HelperName {
-			a.warn(credstore.Warning{
-				Message: fmt.Sprintf("credHelpers sends %s to docker-credential-%s: docker-credential-pat does not see it", clean(reg), clean(h)),
-				Hint:    "to keep it here too, remove " + clean(reg) + " from credHelpers in " + cfg.Path(),
-			})
-		}
-	}
-	if _, err := exec.LookPath(credstore.HelperProgram); err != nil {
-		a.warn(credstore.Warning{
-			Message: credstore.HelperProgram + " is not on PATH: docker fails every pull and push until it is",
-			Hint:    "sudo install -m 0755 " + credstore.HelperProgram + " /usr/local/bin/",
-		})
+	if err != nil {
+		return a.fail(err, "")
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker/docker-credential-helpers/credentials"
 )
@@ -18,9 +19,6 @@ type Adder interface {
 // (a password, not a token) rather than fail to store it. Migrate keeps
 // refused entries in config.json and carries on; any other error stops it.
 type refuser interface{ Refusal() }
-
-// hinter is an error that knows the fix.
-type hinter interface{ Hint() string }
 
 // KeptEntry is a plaintext auths entry that Migrate left in config.json.
 type KeptEntry struct {
@@ -100,19 +98,18 @@ func Migrate(cfg *DockerConfig, store Adder, helperName string) (MigrateResult, 
 		}
 		if stored[key] {
 			kept("the keychain already holds credentials for this registry; this copy was not in use",
-				"docker-credential-pat inspect "+registryurl.Display(key)+", then remove the entry from "+cfg.Path())
+				"docker-credential-"+helperName+" inspect "+registryurl.Display(key)+", then remove the entry from "+cfg.Path())
 			continue
 		}
 		err = store.Add(&credentials.Credentials{ServerURL: serverURL, Username: username, Secret: secret.Reveal()})
 		var r refuser
 		switch {
 		case errors.As(err, &r):
-			hint := "create an access token for " + registryurl.Display(key) + ", then: docker login " + registryurl.Display(key) + " -u " + p.Username
-			var h hinter
-			if errors.As(err, &h) && h.Hint() != "" {
-				hint = h.Hint()
+			fix := hint.First(err)
+			if fix == "" {
+				fix = "create an access token for " + registryurl.Display(key) + ", then: docker login " + registryurl.Display(key) + " -u " + p.Username
 			}
-			kept(err.Error(), hint)
+			kept(err.Error(), fix)
 			continue
 		case err != nil:
 			return res, fmt.Errorf("moving the credentials for %s: %w (config.json was not changed)", p.ServerURL, err)

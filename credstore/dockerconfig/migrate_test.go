@@ -20,8 +20,8 @@ func (e refusedError) Error() string {
 	return "refusing to store a password for " + e.serverURL + ": store an access token instead"
 }
 func (refusedError) Refusal() {}
-func (refusedError) Hint() string {
-	return "docker-credential-pat add REGISTRY --username NAME --token-stdin"
+func (refusedError) Hints() []string {
+	return []string{"docker-credential-pat add REGISTRY --username NAME --token-stdin"}
 }
 
 // fakeStore accepts secrets that start with "tok_" and refuses the rest.

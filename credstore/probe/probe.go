@@ -18,20 +18,22 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
-// ProbeResult is what a registry said about a credential and a repository.
-type ProbeResult struct {
+// Result is what a registry said about a credential and a repository.
+type Result struct {
 	Registry   string   // canonical key of the registry probed
 	Repository string   // as asked about, "library/" added for Docker Hub official images
 	Endpoint   string   // the registry API's base URL, e.g. https://ghcr.io
 	Scheme     string   // "bearer", "basic" or "none"
 	Granted    []string // actions granted on Repository: pull, push, delete, then any others
 	Scope      string   // "repository:REPO:pull,push" in distribution form; "" if none granted
+	Asked      string   // the scope asked of the token endpoint: repository:REPO:pull,push,delete
 	Realm      string   // the bearer challenge's token endpoint
 	Service    string   // the bearer challenge's service
 	// Authenticated reports that the registry accepted the credentials:
@@ -62,7 +64,7 @@ var repositoryName = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 })
 
-// Probe asks registry which actions the credential username/secret is
+// Run asks registry which actions the credential username/secret is
 // granted on repository, the way docker's own token flow does: GET /v2/,
 // read the WWW-Authenticate challenge, then for a Bearer challenge ask its
 // realm for scope repository:REPO:pull,push,delete and read the granted
@@ -79,9 +81,9 @@ var repositoryName = sync.OnceValue(func() *regexp.Regexp {
 // used; a loopback registry that answers https with plain HTTP is retried
 // over http, as docker does. An explicit http:// is used as given. Every
 // request carries ctx: its deadline bounds the probe. client is used as
-// given: its redirect and TLS policy apply.
-func Probe(ctx context.Context, client *http.Client, registry, username string, secret token.Secret, repository string) (ProbeResult, error) {
-	var res ProbeResult
+// given: its redirect and TLS policy apply; nil is NewClient().
+func Run(ctx context.Context, client *http.Client, registry, username string, secret token.Secret, repository string) (Result, error) {
+	var res Result
 	key, err := registryurl.Canonical(registry)
 	if err != nil {
 		return res, err
@@ -98,7 +100,7 @@ func Probe(ctx context.Context, client *http.Client, registry, username string, 
 		return res, fmt.Errorf("invalid repository name %q: lower-case letters, digits and . _ - / separators", repository)
 	}
 	if client == nil {
-		client = http.DefaultClient
+		client = NewClient()
 	}
 	p := &prober{ctx: ctx, client: client, username: username, secret: secret}
 
@@ -153,6 +155,22 @@ func Probe(ctx context.Context, client *http.Client, registry, username string, 
 		strings.Join(slices.Sorted(maps.Keys(challenges)), ", "))
 }
 
+// NewClient returns the HTTP client a probe uses by default: every phase
+// bounded, proxies from the environment as docker uses them. The whole
+// probe is bounded by its context.
+func NewClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 15 * time.Second,
+			MaxIdleConnsPerHost:   2,
+			IdleConnTimeout:       30 * time.Second,
+		},
+	}
+}
+
 type prober struct {
 	ctx      context.Context
 	client   *http.Client
@@ -180,7 +198,7 @@ func (p *prober) do(method, u string, form url.Values, basic bool) (*http.Respon
 	return p.client.Do(req)
 }
 
-func (p *prober) rejected(res ProbeResult, status int, where string) error {
+func (p *prober) rejected(res Result, status int, where string) error {
 	return hint.Wrap(
 		fmt.Errorf("%w (HTTP %d from %s)", ErrCredentialsRejected, status, where),
 		"docker login "+registryurl.Display(res.Registry)+" with a new access token",
@@ -188,7 +206,7 @@ func (p *prober) rejected(res ProbeResult, status int, where string) error {
 }
 
 // basic checks that /v2/ accepts the credentials.
-func (p *prober) basic(res ProbeResult) (ProbeResult, error) {
+func (p *prober) basic(res Result) (Result, error) {
 	if p.secret.IsZero() {
 		return res, nil
 	}
@@ -221,7 +239,7 @@ type tokenResponse struct {
 }
 
 // bearer asks the challenge's realm for a token scoped to the repository.
-func (p *prober) bearer(res ProbeResult) (ProbeResult, error) {
+func (p *prober) bearer(res Result) (Result, error) {
 	realm, err := url.Parse(res.Realm)
 	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") || realm.Host == "" {
 		return res, fmt.Errorf("the registry's bearer challenge has no usable realm (%q)", res.Realm)
@@ -230,6 +248,7 @@ func (p *prober) bearer(res ProbeResult) (ProbeResult, error) {
 		return res, fmt.Errorf("the registry's token endpoint %s is plain HTTP: credentials are not sent there", res.Realm)
 	}
 	scope := "repository:" + res.Repository + ":" + strings.Join(probeActions, ",")
+	res.Asked = scope
 	var resp *http.Response
 	if p.username == token.IdentityUsername {
 		// An identity token is an OAuth2 refresh token (distribution's
@@ -283,8 +302,7 @@ func (p *prober) bearer(res ProbeResult) (ProbeResult, error) {
 		actions, known = scopeRepositoryActions(tr.Scope, res.Repository), true
 	}
 	if !known {
-		return res, hint.Wrap(fmt.Errorf("%w (%s)", ErrScopeUnknown, res.Realm),
-			"set the scope by hand: docker-credential-pat annotate "+registryurl.Display(res.Registry)+" --scope "+scope)
+		return res, fmt.Errorf("%w (%s)", ErrScopeUnknown, res.Realm)
 	}
 	res.Granted = orderActions(actions)
 	if len(res.Granted) > 0 {
