@@ -146,7 +146,9 @@ func New(opts Options) (*Store, error) {
 		if timeout <= 0 {
 			timeout = DefaultTimeout
 		}
-		s.open = func(name string) (keychain.Backend, string, error) { return keychain.Open(name, timeout) }
+		s.open = func(name string) (keychain.Backend, string, error) {
+			return keychain.Open(name, keychain.Options{Timeout: timeout})
+		}
 	}
 	if s.now == nil {
 		s.now = time.Now
