@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"os/exec"
+	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
@@ -92,7 +94,7 @@ func (s *Store) Setup(opts SetupOptions) ([]Warning, error) {
 	if !opts.Migrate {
 		if plain, _ := cfg.PlaintextAuths(); len(plain) > 0 {
 			say(s.command("setup --migrate"),
-				"%d credential(s) remain in plain text in config.json; docker no longer reads them", len(plain))
+				"%s still in plain text in config.json, where docker no longer looks", plural(len(plain), "credential"))
 		}
 	}
 	for _, h := range s.credHelpers(cfg) {
@@ -149,7 +151,24 @@ func (s *Store) credHelpers(cfg *dockerconfig.DockerConfig) []credHelper {
 	return out
 }
 
-// installHint says how to put program on PATH.
-func installHint(program string) string {
-	return "sudo install -m 0755 " + program + " /usr/local/bin/"
+// installHint says how to put program on PATH, as a command to paste on
+// this system.
+func installHint(program string) string { return installHintFor(runtime.GOOS, program) }
+
+// installHintFor is installHint on goos. Windows: a PowerShell line, and a
+// directory every user has on PATH without being an administrator.
+// macOS: /usr/local/bin is on the default PATH (/etc/paths) but a new
+// Apple silicon Mac may not have it yet.
+func installHintFor(goos, program string) string {
+	switch goos {
+	case "windows":
+		if !strings.HasSuffix(strings.ToLower(program), ".exe") {
+			program += ".exe"
+		}
+		return `Copy-Item ` + program + ` "$env:LOCALAPPDATA\Microsoft\WindowsApps\"`
+	case "darwin":
+		return "sudo install -d /usr/local/bin && sudo install -m 0755 " + program + " /usr/local/bin/"
+	default:
+		return "sudo install -m 0755 " + program + " /usr/local/bin/"
+	}
 }

@@ -3,6 +3,7 @@ package credstore
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,9 +44,14 @@ func RelativeTime(t, now time.Time) string {
 // a moment later, not "in 29 days".
 func round(d, unit time.Duration) int { return int((d + unit/2) / unit) }
 
-func plural(n int, unit string) string {
+// plural counts a noun for a person: "1 entry", "2 entries", "0 days".
+// The noun is singular; a consonant and y make "ies", anything else an s.
+func plural(n int, noun string) string {
 	if n == 1 {
-		return fmt.Sprintf("1 %s", unit)
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	if l := len(noun); l >= 2 && noun[l-1] == 'y' && !strings.ContainsRune("aeiou", rune(noun[l-2])) {
+		noun = noun[:l-1] + "ie"
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
