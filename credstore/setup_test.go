@@ -32,22 +32,7 @@ func TestInstallHintFor(t *testing.T) {
 			}
 		}
 	}
-	if got, want := installHint("docker-credential-pat"), installHintFor(runtime.GOOS, "docker-credential-pat"); got != want {
-		t.Errorf("installHint = %q, want the hint for %s, %q", got, runtime.GOOS, want)
-	}
-}
-
-func TestPlural(t *testing.T) {
-	for _, tc := range []struct {
-		n          int
-		noun, want string
-	}{
-		{0, "entry", "0 entries"}, {1, "entry", "1 entry"}, {2, "entry", "2 entries"},
-		{1, "day", "1 day"}, {3, "day", "3 days"},
-		{1, "credential", "1 credential"}, {2, "backup", "2 backups"},
-	} {
-		if got := plural(tc.n, tc.noun); got != tc.want {
-			t.Errorf("plural(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
-		}
+	if got, want := InstallHint("docker-credential-pat"), installHintFor(runtime.GOOS, "docker-credential-pat"); got != want {
+		t.Errorf("InstallHint = %q, want the hint for %s, %q", got, runtime.GOOS, want)
 	}
 }
