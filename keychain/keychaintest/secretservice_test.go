@@ -4,7 +4,6 @@ package keychaintest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -127,31 +126,6 @@ func TestStartBusWithoutKeyring(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "org.freedesktop.secrets") {
 		t.Fatalf("Locked on a bus without a keyring: %v, want a name-not-provided error", err)
 	}
-}
-
-// fakeTB records what Require asks of a test; Skip and Fatal end the
-// calling goroutine's work the way testing does, by panicking here.
-type fakeTB struct {
-	skipped, failed string
-}
-
-type stop struct{}
-
-func (f *fakeTB) Helper()                         {}
-func (f *fakeTB) Logf(format string, args ...any) {}
-func (f *fakeTB) Cleanup(func())                  {}
-func (f *fakeTB) Skip(args ...any)                { f.skipped = fmtArgs(args); panic(stop{}) }
-func (f *fakeTB) Fatal(args ...any)               { f.failed = fmtArgs(args); panic(stop{}) }
-func (f *fakeTB) Errorf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-}
-
-func fmtArgs(args []any) string {
-	var b strings.Builder
-	for _, a := range args {
-		b.WriteString(a.(string))
-	}
-	return b.String()
 }
 
 func require(short bool) *fakeTB {

@@ -1,12 +1,38 @@
 package keychaintest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
+
+// fakeTB records what Skip and Require ask of a test; Skip and Fatal end the
+// calling goroutine's work the way testing does, by panicking here.
+type fakeTB struct {
+	skipped, failed string
+}
+
+type stop struct{}
+
+func (f *fakeTB) Helper()                         {}
+func (f *fakeTB) Logf(format string, args ...any) {}
+func (f *fakeTB) Cleanup(func())                  {}
+func (f *fakeTB) Skip(args ...any)                { f.skipped = fmtArgs(args); panic(stop{}) }
+func (f *fakeTB) Fatal(args ...any)               { f.failed = fmtArgs(args); panic(stop{}) }
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.failed = fmt.Sprintf(format, args...)
+}
+
+func fmtArgs(args []any) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteString(a.(string))
+	}
+	return b.String()
+}
 
 // run calls f with a fakeTB and returns what it reported.
 func run(f func(TB)) (tb *fakeTB) {
