@@ -13,6 +13,7 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -124,7 +125,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 	e, exists, err := lookupIndex(s.IndexPath(), key)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
-			Hint: s.command("doctor --repair")})
+			Hint: s.Command("doctor --repair")})
 		e, exists = nil, false
 	}
 	if e == nil && exists {
@@ -233,14 +234,14 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 // remind warns, at most once a day, about a token that expires soon. e
 // carries its use record; the caller holds the index lock.
 func (s *Store) remind(e *Entry, now time.Time) {
-	if e.ExpiresAt == nil || e.ExpiresAt.Sub(now) > reminderWindow {
+	if e.ExpiresAt == nil || e.ExpiresAt.Sub(now) > ReminderWindow {
 		return
 	}
 	if e.ReminderAt != nil && now.Sub(*e.ReminderAt) < 24*time.Hour {
 		return
 	}
 	s.warn(Warning{
-		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, RelativeTime(*e.ExpiresAt, now)),
+		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, when.Relative(*e.ExpiresAt, now)),
 		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 	})
 	_ = s.updateUse(e, func(e *Entry) { e.ReminderAt = timePtr(now) })
@@ -339,7 +340,7 @@ type listEntry struct {
 // reached the keychain. x is held locked; the caller writes it.
 func (s *Store) repair(x *index) {
 	for key, ie := range x.entries {
-		if ie.e == nil && !bytesContains(ie.raw, `"state"`) {
+		if ie.e == nil && !bytes.Contains(ie.raw, []byte(`"state"`)) {
 			continue
 		}
 		e, err := x.get(key)

@@ -22,7 +22,7 @@ import (
 // index entry whenever an entry is read for a person. A record names the
 // key and the token fingerprint it counts: one left by an erased entry or
 // a replaced token is ignored, so a new token starts from zero.
-const usesDir = "uses"
+const UsesDir = "uses"
 
 type useRecord struct {
 	Key            string     `json:"key"`
@@ -52,7 +52,7 @@ func (u *useRecord) applyTo(e *Entry) {
 
 func usePath(dir, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return filepath.Join(dir, usesDir, hex.EncodeToString(sum[:16])+".json")
+	return filepath.Join(dir, UsesDir, hex.EncodeToString(sum[:16])+".json")
 }
 
 func (s *Store) usePath(key string) string { return usePath(s.dir, key) }
@@ -73,7 +73,7 @@ func readUse(path string) *useRecord {
 
 // useFiles lists the use records in dir, by file name.
 func useFiles(dir string) map[string]bool {
-	names, err := os.ReadDir(filepath.Join(dir, usesDir))
+	names, err := os.ReadDir(filepath.Join(dir, UsesDir))
 	if err != nil {
 		return nil
 	}
@@ -114,7 +114,7 @@ func (s *Store) dropUse(key string) {
 // temporary files. The caller holds the index lock. It returns how many it
 // removed.
 func (s *Store) sweepUses(x *index) int {
-	dir := filepath.Join(s.dir, usesDir)
+	dir := filepath.Join(s.dir, UsesDir)
 	keep := make(map[string]bool, len(x.entries))
 	for key := range x.entries {
 		keep[filepath.Base(s.usePath(key))] = true

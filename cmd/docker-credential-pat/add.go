@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 )
 
 const addHelp = `Usage: docker-credential-pat add REGISTRY --username NAME [--scope S]... [--description TEXT] [--expires DATE|DURATION] [--token-stdin]
@@ -97,7 +98,7 @@ func runAdd(a *app, args []string) int {
 	}
 	msg := fmt.Sprintf("%s for %s", verb, who(e))
 	if e.ExpiresAt != nil {
-		msg += ", expiring " + credstore.RelativeTime(*e.ExpiresAt, a.now())
+		msg += ", expiring " + when.Relative(*e.ExpiresAt, a.now())
 	}
 	a.warn(credstore.Warning{Message: msg})
 	return 0
@@ -131,7 +132,7 @@ func parseMeta(fs *pflag.FlagSet, scopes []string, description, expires string, 
 		return nil, fmt.Errorf("--description: %v", err)
 	}
 	if m.set["expires"] {
-		t, err := credstore.ParseExpiry(expires, now)
+		t, err := when.ParseExpiry(expires, now)
 		if err != nil {
 			return nil, fmt.Errorf("--expires: %v", err)
 		}
