@@ -159,7 +159,8 @@ func startBus(dir, serviceDir string) (*SecretService, error) {
 		home:    filepath.Join(abs, "home"),
 		runtime: filepath.Join(abs, "run"),
 	}
-	for _, d := range []string{s.home, s.runtime, filepath.Join(abs, "data"), filepath.Join(abs, "config"), filepath.Join(abs, "cache")} {
+	for _, d := range []string{s.home, s.runtime, filepath.Join(abs, "data"), filepath.Join(abs, "config"),
+		filepath.Join(abs, "cache"), filepath.Join(abs, "tmp")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
@@ -313,6 +314,9 @@ func (s *SecretService) daemonEnv(addr string) []string {
 		"XDG_DATA_HOME=" + filepath.Join(s.dir, "data"),
 		"XDG_CONFIG_HOME=" + filepath.Join(s.dir, "config"),
 		"XDG_CACHE_HOME=" + filepath.Join(s.dir, "cache"),
+		// KeePassXC keeps one instance per user through a lock file and a
+		// socket in the temporary directory: one per harness.
+		"TMPDIR=" + filepath.Join(s.dir, "tmp"),
 		"LANG=C.UTF-8",
 		"QT_QPA_PLATFORM=offscreen", // KeePassXC and kwalletd5 are Qt programs
 	}
