@@ -306,6 +306,10 @@ func TestRevoke(t *testing.T) {
 		{Entry{ServerURL: registryurl.HubAccessTokenKey, Provider: token.ProviderDocker}, "", "docker logout"},
 		{Entry{ServerURL: "registry.fly.io", Provider: token.ProviderUnknown}, "", "fly tokens revoke"},
 		{Entry{ServerURL: "ghcr.io", Provider: token.ProviderDockerHub}, "https://app.docker.com/settings/personal-access-tokens", ""}, // the token says, not the host
+		// A self-hosted provider's page on a host another provider runs would be made up.
+		{Entry{ServerURL: "https://index.docker.io/v1/", Provider: token.ProviderHarbor, Username: "robot$ci"}, "", "revoke it in docker.io's settings"},
+		{Entry{ServerURL: "ghcr.io", Provider: token.ProviderGitLab}, "", "revoke it in ghcr.io's settings"},
+		{Entry{ServerURL: "quay.io", Provider: token.ProviderJFrog}, "", ""},
 	}
 	for _, c := range cases {
 		if got := RevokeURL(&c.e); got != c.url {

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"maps"
 	"os/exec"
+	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 )
 
 // SetupOptions configure Setup. Zero values mean the defaults.
@@ -92,7 +95,7 @@ func (s *Store) Setup(opts SetupOptions) ([]Warning, error) {
 	if !opts.Migrate {
 		if plain, _ := cfg.PlaintextAuths(); len(plain) > 0 {
 			say(s.Command("setup --migrate"),
-				"%d credential(s) remain in plain text in config.json; docker no longer reads them", len(plain))
+				"%s still in plain text in config.json, where docker no longer looks", when.Plural(len(plain), "credential"))
 		}
 	}
 	for _, h := range s.CredHelpers(cfg) {
@@ -149,7 +152,24 @@ func (s *Store) CredHelpers(cfg *dockerconfig.DockerConfig) []CredHelper {
 	return out
 }
 
-// InstallHint says how to put program on PATH.
-func InstallHint(program string) string {
-	return "sudo install -m 0755 " + program + " /usr/local/bin/"
+// InstallHint says how to put program on PATH, as a command to paste on
+// this system.
+func InstallHint(program string) string { return installHintFor(runtime.GOOS, program) }
+
+// installHintFor is InstallHint on goos. Windows: a PowerShell line, and a
+// directory every user has on PATH without being an administrator.
+// macOS: /usr/local/bin is on the default PATH (/etc/paths) but a new
+// Apple silicon Mac may not have it yet.
+func installHintFor(goos, program string) string {
+	switch goos {
+	case "windows":
+		if !strings.HasSuffix(strings.ToLower(program), ".exe") {
+			program += ".exe"
+		}
+		return `Copy-Item ` + program + ` "$env:LOCALAPPDATA\Microsoft\WindowsApps\"`
+	case "darwin":
+		return "sudo install -d /usr/local/bin && sudo install -m 0755 " + program + " /usr/local/bin/"
+	default:
+		return "sudo install -m 0755 " + program + " /usr/local/bin/"
+	}
 }

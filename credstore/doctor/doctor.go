@@ -370,7 +370,7 @@ func (d *doctor) dockerConfig() {
 		}
 	}
 	if len(names) > 0 {
-		d.r.warn(CheckPlaintext, fmt.Sprintf("%d credential(s) in plain text in %s: %s", len(names), cfg.Path(), strings.Join(names, ", ")),
+		d.r.warn(CheckPlaintext, fmt.Sprintf("%s in plain text in %s: %s", when.Plural(len(names), "credential"), cfg.Path(), strings.Join(names, ", ")),
 			d.s.Command("setup --migrate"))
 	} else {
 		d.r.ok(CheckPlaintext, "no credentials in plain text in "+cfg.Path())
@@ -389,8 +389,8 @@ func (d *doctor) dockerConfig() {
 			what = append(what, fmt.Sprintf("%s (%d)", b.Path, b.Credentials))
 			paths = append(paths, b.Path)
 		}
-		d.r.warn(CheckBackups, fmt.Sprintf("%d backup(s) of %s hold credentials in plain text: %s",
-			len(backups), dockerconfig.DockerConfigFile, strings.Join(what, ", ")),
+		d.r.warn(CheckBackups, fmt.Sprintf("credentials in plain text in %s of %s: %s",
+			when.Plural(len(backups), "backup"), dockerconfig.DockerConfigFile, strings.Join(what, ", ")),
 			"once docker works with the keychain, remove them: rm "+strings.Join(paths, " "))
 	}
 }
@@ -421,7 +421,7 @@ func (d *doctor) index() bool {
 		if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
 			d.r.ok(name, path+" does not exist yet: no tokens stored")
 		} else {
-			d.r.ok(name, fmt.Sprintf("%s: %d entries", path, len(all)))
+			d.r.ok(name, path+": "+when.Plural(len(all), "entry"))
 		}
 		return true
 	}
@@ -440,7 +440,7 @@ func (d *doctor) index() bool {
 		return false
 	}
 	d.r.add(Check{Name: name, Status: StatusOK, Detail: err.Error(),
-		Repaired: fmt.Sprintf("moved it to %s and rebuilt %d entries from the keychain%s", aside, len(rebuilt), listed(rebuilt))})
+		Repaired: fmt.Sprintf("moved it to %s and rebuilt %s from the keychain%s", aside, when.Plural(len(rebuilt), "entry"), listed(rebuilt))})
 	return true
 }
 
@@ -635,7 +635,7 @@ func (d *doctor) agreement() {
 		if a.Checked == 0 {
 			d.r.ok(name, "no entries to check")
 		} else {
-			d.r.ok(name, fmt.Sprintf("the secret of each of the %d entries is in its keychain", a.Checked))
+			d.r.ok(name, "checked "+when.Plural(a.Checked, "entry")+": every secret is in its keychain")
 		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package when reads and writes times as people do: durations such as
 // "90d" or "2w", expiries such as "2026-12-31" or "never", and times
-// relative to now such as "3 days ago" or "in 12 days".
+// relative to now such as "3 days ago" or "in 12 days"; and counts of
+// things, "1 entry", "2 entries".
 package when
 
 import (
@@ -25,15 +26,15 @@ func Relative(t, now time.Time) string {
 		}
 		return "just now"
 	case d < time.Hour:
-		s = plural(round(d, time.Minute), "minute")
+		s = Plural(round(d, time.Minute), "minute")
 	case d < 48*time.Hour:
-		s = plural(round(d, time.Hour), "hour")
+		s = Plural(round(d, time.Hour), "hour")
 	case d < 60*24*time.Hour:
-		s = plural(round(d, 24*time.Hour), "day")
+		s = Plural(round(d, 24*time.Hour), "day")
 	case d < 2*365*24*time.Hour:
-		s = plural(round(d, 30*24*time.Hour), "month")
+		s = Plural(round(d, 30*24*time.Hour), "month")
 	default:
-		s = plural(round(d, 365*24*time.Hour), "year")
+		s = Plural(round(d, 365*24*time.Hour), "year")
 	}
 	if future {
 		return "in " + s
@@ -45,11 +46,16 @@ func Relative(t, now time.Time) string {
 // a moment later, not "in 29 days".
 func round(d, unit time.Duration) int { return int((d + unit/2) / unit) }
 
-func plural(n int, unit string) string {
+// Plural counts a thing for a person: "1 entry", "2 entries", "0 days".
+// The noun is singular; a consonant and y make "ies", anything else an s.
+func Plural(n int, noun string) string {
 	if n == 1 {
-		return fmt.Sprintf("1 %s", unit)
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	if l := len(noun); l >= 2 && noun[l-1] == 'y' && !strings.ContainsRune("aeiou", rune(noun[l-2])) {
+		noun = noun[:l-1] + "ie"
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // ParseDuration reads a duration as people write it: a number of days,

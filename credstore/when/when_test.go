@@ -72,3 +72,18 @@ func TestRelative(t *testing.T) {
 		}
 	}
 }
+
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		noun, want string
+	}{
+		{0, "entry", "0 entries"}, {1, "entry", "1 entry"}, {2, "entry", "2 entries"},
+		{1, "day", "1 day"}, {3, "day", "3 days"},
+		{1, "credential", "1 credential"}, {2, "backup", "2 backups"},
+	} {
+		if got := Plural(tc.n, tc.noun); got != tc.want {
+			t.Errorf("Plural(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
+		}
+	}
+}
