@@ -153,7 +153,13 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warnKeychain(err)
 		return "", "", ErrNotFound
 	}
-	data, err := b.Get(s.ctx, key)
+	at := ""
+	if e != nil && e.State == "" {
+		// Where the last use found the item, if it counted this token.
+		readUse(s.usePath(key)).applyTo(e)
+		at = e.Locator
+	}
+	data, found, err := keychain.GetAt(s.ctx, b, key, at)
 	if err != nil {
 		if !errors.Is(err, keychain.ErrNotFound) {
 			s.warnKeychain(err)
@@ -167,7 +173,10 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", ErrNotFound
 	}
 	if e != nil {
-		s.recordUse(e, now)
+		if e.State != "" {
+			found = "" // the item may be the one being replaced
+		}
+		s.recordUse(e, now, found)
 	}
 	return p.Username, p.Secret, nil
 }
@@ -179,10 +188,11 @@ func (s *Store) warnKeychain(err error) {
 
 // recordUse counts a get of e as a use, or as a bulk read when it is the
 // second or later get of a caller that just listed (see listMarker), in
-// e's use record; and reminds of a token that expires soon. Losing the
+// e's use record, with where the keychain found the item (locator); and
+// reminds of a token that expires soon. Losing the
 // last use to a power cut is fine; losing one to a race is not, hence the
 // lock.
-func (s *Store) recordUse(e *Entry, now time.Time) {
+func (s *Store) recordUse(e *Entry, now time.Time, locator string) {
 	if err := s.ensureDir(); err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return
@@ -203,6 +213,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 			e.UseCount++
 			e.LastUsedAt = timePtr(now)
 			e.LastUsedBy = s.caller.Name
+			e.Locator = locator
 		})
 	} else {
 		if m.Gets == 1 {
@@ -223,6 +234,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 		err = s.updateUse(e, func(e *Entry) {
 			e.BulkReads++
 			e.LastBulkReadAt = timePtr(now)
+			e.Locator = locator
 		})
 	}
 	if err != nil {
