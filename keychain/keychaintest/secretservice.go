@@ -572,33 +572,9 @@ func Require(t TB, short bool) {
 	t.Skip("real Secret Service test skipped: " + why)
 }
 
-// Start calls Require, starts a SecretService in a fresh temporary directory
-// and stops it (and removes the directory) when the test ends. A daemon
-// that died before then fails the test (see Err): whatever the test saw
-// next was not about the code under test.
+// Start starts gnome-keyring on a private bus for the test, as
+// StartKeychain(t, "gnome-keyring", short) does, and returns it.
 func Start(t TB, short bool) *SecretService {
 	t.Helper()
-	Require(t, short)
-	// Not t.TempDir: long test names would make the bus socket path
-	// longer than a unix socket allows.
-	dir, err := os.MkdirTemp("", "dcp-ss-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := StartSecretService(dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Err(); err != nil {
-			t.Errorf("%v", err)
-		}
-		err := s.Stop()
-		os.RemoveAll(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-	})
-	return s
+	return StartKeychain(t, "gnome-keyring", short).SecretService
 }
