@@ -220,6 +220,7 @@ func TestMigrateSameRegistryUnderTwoNames(t *testing.T) {
 	writeConfig(t, dir, []byte(`{"auths": {
 		"https://index.docker.io/v1/": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"},
 		"docker.io": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"},
+		"registry-1.docker.io:443": {"auth": "`+credstoretest.BasicAuth("me", tok)+`"},
 		"registry-1.docker.io": {"auth": "`+credstoretest.BasicAuth("me", other)+`"}
 	}}`), 0o600)
 	store := &fakeStore{}
@@ -227,7 +228,7 @@ func TestMigrateSameRegistryUnderTwoNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(store.added) != 1 || len(res.Moved) != 2 || len(res.Kept) != 1 ||
+	if len(store.added) != 1 || len(res.Moved) != 3 || len(res.Kept) != 1 ||
 		res.Kept[0].ServerURL != "registry-1.docker.io" {
 		t.Fatalf("stored %d, result %+v", len(store.added), res)
 	}

@@ -21,6 +21,10 @@ const (
 	HubRefreshTokenKey = HubKey + "refresh-token"
 )
 
+// HubHost is the host name Host gives Docker Hub under any of its names:
+// the one name to compare with when asking "is this Docker Hub".
+const HubHost = "index.docker.io"
+
 // hubHosts are the names under which docker and other clients ask for
 // Docker Hub credentials.
 var hubHosts = map[string]bool{
@@ -44,7 +48,9 @@ const maxServerURL = 2048
 // "access-token" or "refresh-token". Any other registry is
 // host[:port][/path] with the host in lower case, no scheme, no trailing
 // slash and no bare /v1 or /v2 path: scheme and trailing slash do not
-// matter, ports do.
+// matter, ports do. Docker Hub's names with port 443 are Docker Hub; with
+// any other port they are refused, so that no spelling of Docker Hub is
+// ever treated as another registry.
 func Canonical(serverURL string) (string, error) {
 	host, path, err := splitServerURL(serverURL)
 	if err != nil {
@@ -57,7 +63,7 @@ func Canonical(serverURL string) (string, error) {
 		case "/v1/access-token", "/v1/refresh-token":
 			return HubKey + path[len("/v1/"):], nil
 		}
-		return "index.docker.io" + path, nil
+		return HubHost + path, nil
 	}
 	if path == "/v1" || path == "/v2" {
 		path = ""
@@ -73,7 +79,7 @@ func Host(serverURL string) (string, error) {
 		return "", err
 	}
 	if hubHosts[host] {
-		return "index.docker.io", nil
+		return HubHost, nil
 	}
 	return host, nil
 }
@@ -141,6 +147,12 @@ func splitServerURL(s string) (host, path string, err error) {
 	}
 	if host, err = canonicalHostPort(hostport); err != nil {
 		return invalid(err.Error())
+	}
+	if name, port, ok := strings.Cut(host, ":"); ok && hubHosts[name] {
+		if port != "443" {
+			return invalid("Docker Hub is served on port 443 only")
+		}
+		host = name
 	}
 	path = strings.TrimRight(path, "/")
 	if strings.Contains(path, "//") {

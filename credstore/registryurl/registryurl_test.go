@@ -12,7 +12,8 @@ func TestCanonical(t *testing.T) {
 			"https://index.docker.io/v1/", "https://index.docker.io/v1", "index.docker.io",
 			"docker.io", "registry-1.docker.io", "https://registry-1.docker.io/v2/",
 			"http://docker.io/", "INDEX.DOCKER.IO", "https://index.docker.io", "docker.io/v2",
-			"registry.hub.docker.com",
+			"registry.hub.docker.com", "registry-1.docker.io:443", "index.docker.io:443",
+			"docker.io:443", "https://registry-1.docker.io:443/v2/", "INDEX.docker.io:443/v1/",
 		},
 		HubAccessTokenKey:  {"https://index.docker.io/v1/access-token", "index.docker.io/v1/access-token/"},
 		HubRefreshTokenKey: {"https://index.docker.io/v1/refresh-token", "docker.io/v1/refresh-token"},
@@ -54,7 +55,7 @@ func TestCanonicalRefuses(t *testing.T) {
 		"", "ftp://ghcr.io", "unix:///var/run/docker.sock", "file:/etc/passwd", "ghcr.io\n",
 		"ghcr.io\x00evil", "ghcr .io", "https://", "https:///v2/", "user:pass@ghcr.io",
 		"https://ghcr.io?x=1", "https://ghcr.io#frag", "ghcr.io:0", "ghcr.io:65536", "ghcr.io:-1",
-		"ghcr.io:abc", "::1", "[::1", "[1.2.3.4]", "-bad.example", "a..b", "ghcr.io/../x",
+		"ghcr.io:abc", "docker.io:5000", "index.docker.io:80", "registry-1.docker.io:8443/x", "::1", "[::1", "[1.2.3.4]", "-bad.example", "a..b", "ghcr.io/../x",
 		"ghcr.io//x", "ghcr.io\\x", "\xff\xfe", strings.Repeat("a", 3000), "ghcr.io:+80",
 	} {
 		if k, err := Canonical(in); err == nil {
@@ -72,6 +73,7 @@ func TestHost(t *testing.T) {
 		"https://index.docker.io/v1/": "index.docker.io", "docker.io": "index.docker.io",
 		"https://index.docker.io/v1/access-token": "index.docker.io",
 		"https://GHCR.io/v2/":                     "ghcr.io", "localhost:5000/x": "localhost:5000",
+		"registry-1.docker.io:443": HubHost,
 	} {
 		if got, err := Host(in); err != nil || got != want {
 			t.Errorf("Host(%q) = %q, %v; want %q", in, got, err, want)
@@ -84,7 +86,7 @@ func TestHost(t *testing.T) {
 // cannot travel on docker's get line, and scheme or trailing slash never
 // change the answer.
 func FuzzCanonical(f *testing.F) {
-	for _, s := range []string{"docker.io", "https://index.docker.io/v1/", "localhost:5000", "[::1]:80/x", "ghcr.io/a/b/", "http://A.b:1/v2"} {
+	for _, s := range []string{"docker.io", "https://index.docker.io/v1/", "registry-1.docker.io:443", "localhost:5000", "[::1]:80/x", "ghcr.io/a/b/", "http://A.b:1/v2"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -98,6 +100,12 @@ func FuzzCanonical(f *testing.F) {
 		}
 		if strings.ContainsAny(k, " \t\r\n\x00") {
 			t.Fatalf("key %q has whitespace or NUL", k)
+		}
+		if h, err := Host(s); err == nil && (h == HubHost) != IsDockerHub(s) {
+			t.Fatalf("Host(%q) = %q but IsDockerHub = %v", s, h, IsDockerHub(s))
+		}
+		if strings.HasPrefix(k, HubHost) && !IsDockerHub(s) {
+			t.Fatalf("Canonical(%q) = %q, a Docker Hub key, but IsDockerHub is false", s, k)
 		}
 		if !strings.Contains(s, "://") {
 			for _, v := range []string{"https://" + s, "http://" + s, s + "/"} {

@@ -184,7 +184,7 @@ func classifyDockerOAuth(serverURL, s string) (Classification, bool) {
 // classifyByRegistry applies what a registry is known to accept to a
 // secret no other rule recognised.
 func classifyByRegistry(host, s string) Classification {
-	if host == "index.docker.io" { // Host's name for Docker Hub under any alias
+	if host == registryurl.HubHost {
 		if isUUID(s) {
 			return Classification{
 				Class:      ClassToken,

@@ -71,7 +71,7 @@ func (p *Policy) index() error {
 		if err != nil {
 			return fmt.Errorf("opaqueTokenRegistries[%d]: %w", i, err)
 		}
-		if host == "index.docker.io" {
+		if host == registryurl.HubHost {
 			return fmt.Errorf("opaqueTokenRegistries[%d]: Docker Hub tokens always start with dckr_, so Docker Hub cannot be an opaque-token registry", i)
 		}
 		if _, dup := p.byHost[host]; dup {
@@ -97,7 +97,7 @@ func (p *Policy) allows(host string) (OpaqueTokenRegistry, bool) {
 		return r, ok
 	}
 	for _, r := range p.OpaqueTokenRegistries {
-		if h, err := registryurl.Host(r.Registry); err == nil && h == host && h != "index.docker.io" {
+		if h, err := registryurl.Host(r.Registry); err == nil && h == host && h != registryurl.HubHost {
 			if r.Provider == "" {
 				r.Provider = ProviderUnknown
 			}

@@ -58,6 +58,9 @@ func TestLoadPolicy(t *testing.T) {
 		"empty":      `{"opaqueTokenRegistries": [{"provider": "harbor"}]}`,
 		"bad-host":   `{"opaqueTokenRegistries": [{"registry": "ftp://x"}]}`,
 		"docker-hub": `{"opaqueTokenRegistries": [{"registry": "docker.io"}]}`,
+		"hub-port":   `{"opaqueTokenRegistries": [{"registry": "registry-1.docker.io:443"}]}`,
+		"hub-port2":  `{"opaqueTokenRegistries": [{"registry": "https://index.docker.io:443/v1/"}]}`,
+		"hub-bad":    `{"opaqueTokenRegistries": [{"registry": "docker.io:5000"}]}`,
 		"duplicate":  `{"opaqueTokenRegistries": [{"registry": "a.example"}, {"registry": "https://A.example/"}]}`,
 	} {
 		dir := writePolicy(t, content)
@@ -92,12 +95,14 @@ func TestCheckPolicyAllowance(t *testing.T) {
 		t.Errorf("mangled token on an allowed registry: %v", err)
 	}
 	// A Policy built in code works too, but never for Docker Hub.
-	lit := &Policy{OpaqueTokenRegistries: []OpaqueTokenRegistry{{Registry: "https://nexus.example.com/"}, {Registry: "docker.io"}}}
+	lit := &Policy{OpaqueTokenRegistries: []OpaqueTokenRegistry{{Registry: "https://nexus.example.com/"}, {Registry: "docker.io"}, {Registry: "registry-1.docker.io:443"}}}
 	if c, _, err := lit.Check("nexus.example.com", "ci", NewSecret(opaque), now); err != nil || c.Provider != "unknown" {
 		t.Errorf("literal policy: %v %+v", err, c)
 	}
-	if _, _, err := lit.Check(hub, "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
-		t.Errorf("literal policy allowed Docker Hub: %v", err)
+	for _, h := range []string{hub, "registry-1.docker.io:443", "index.docker.io:443"} {
+		if _, _, err := lit.Check(h, "ci", NewSecret(opaque), now); !errors.Is(err, ErrPassword) {
+			t.Errorf("literal policy allowed Docker Hub as %s: %v", h, err)
+		}
 	}
 	// A nil policy allows nothing.
 	var none *Policy

@@ -1,6 +1,10 @@
 package token
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+)
 
 // Provider ids: what the index records as an entry's provider. They are a
 // public interface (`ls --json`, `inspect --json`) and appear as literals
@@ -51,7 +55,7 @@ type provider struct {
 // providers, in the order providerForHost tries their hosts.
 var providers = []provider{
 	{id: ProviderDockerHub, name: "Docker Hub",
-		runs:   func(n string) bool { return n == "index.docker.io" },
+		runs:   func(n string) bool { return n == registryurl.HubHost },
 		create: func(string) string { return createDockerHub },
 		revoke: page("https://app.docker.com/settings/personal-access-tokens", "")},
 	{id: ProviderGitHub, name: "GitHub",

@@ -36,7 +36,7 @@ type report struct {
 	targets   []target
 }
 
-// target is one of issue 6's goals, judged on this run.
+// target is one of the goals of issues 6 and 13, judged on this run.
 type target struct {
 	name     string
 	limit    string
@@ -160,14 +160,16 @@ func (rep *report) finish() {
 		rep.ratioTarget("get (hit) vs secretservice", rep.cellsOf(opGetHit), colPat, colSS, 0.5),
 		rep.listTarget(),
 		rep.storeTarget(),
-		rep.ratioTarget("get (hit) vs `docker-credential-pat version`", rep.cellsOf(opGetHit), colPat, colVersion, 2.5),
+		rep.ratioTarget("get (hit) vs `docker-credential-pat version`", rep.cellsOf(opGetHit), colPat, colVersion, 2.0),
+		rep.growthTarget(colPat),
 		rep.rssTarget(),
 	)
 	// The targets are for the Secret Service backend, docker-credential-pat's
 	// default on a Linux desktop; the kernel keyring's figures, for comparison.
 	for _, t := range []target{
 		rep.ratioTarget("get (hit) vs secretservice", rep.cellsOf(opGetHit), colKeyctl, colSS, 0.5),
-		rep.ratioTarget("get (hit) vs `docker-credential-pat version`", rep.cellsOf(opGetHit), colKeyctl, colVersion, 2.5),
+		rep.ratioTarget("get (hit) vs `docker-credential-pat version`", rep.cellsOf(opGetHit), colKeyctl, colVersion, 2.0),
+		rep.growthTarget(colKeyctl),
 	} {
 		t.name = "*for information:* " + t.name + ", kernel-keyring backend"
 		rep.targets = append(rep.targets, t)
@@ -193,6 +195,40 @@ func (rep *report) ratioTarget(name string, cells []*cell, a, b string, limit fl
 	}
 	t.measured = strings.Join(parts, "; ")
 	t.result = verdict(worst, limit)
+	return t
+}
+
+// growthTarget judges how get (hit) grows with the number of entries: the
+// median at the largest N over the median at the smallest (issue 13). The
+// two come from different cells, so unlike the other ratios this one is
+// not paired run by run; each cell's version column shows whether the
+// machine itself was slower in one of them.
+func (rep *report) growthTarget(label string) target {
+	const limit = 1.15
+	gets := rep.cellsOf(opGetHit)
+	t := target{name: "get (hit) at the largest N / at the smallest", limit: fmt.Sprintf("≤ %.2f", limit)}
+	if len(gets) < 2 {
+		t.result = "not measured: needs two sizes (-sizes)"
+		return t
+	}
+	lo, hi := gets[0], gets[len(gets)-1]
+	t.name = fmt.Sprintf("get (hit) N=%d / N=%d", hi.n, lo.n)
+	var dl, dh []time.Duration
+	if lo.col(label) != nil && hi.col(label) != nil {
+		dl, dh = walls(lo.col(label)), walls(hi.col(label))
+	}
+	if len(dl) == 0 || len(dh) == 0 {
+		t.result = "not measured: " + whyMissing(lo, label) + "; " + whyMissing(hi, label)
+		return t
+	}
+	r := float64(median(dh)) / float64(median(dl))
+	t.measured = fmt.Sprintf("%s / %s = %.3g", ms(median(dh)), ms(median(dl)), r)
+	if lo.col(colVersion) != nil && hi.col(colVersion) != nil {
+		if vl, vh := walls(lo.col(colVersion)), walls(hi.col(colVersion)); len(vl) > 0 && len(vh) > 0 {
+			t.measured += fmt.Sprintf(" (version in the same cells: %s / %s)", ms(median(vh)), ms(median(vl)))
+		}
+	}
+	t.result = verdict(r, limit)
 	return t
 }
 
@@ -329,7 +365,7 @@ func (rep *report) markdown() string {
 	w("- Load average (1, 5, 15 min) at start and end: %s\n", strings.Join(rep.load, " → "))
 	w("- Total time: %s (building: %s)\n\n", rep.elapsed.Round(time.Second), rep.buildTime.Round(time.Second))
 
-	w("## Targets (issue 6)\n\n| target | limit | measured | result |\n| --- | --- | --- | --- |\n")
+	w("## Targets (issues 6 and 13)\n\n| target | limit | measured | result |\n| --- | --- | --- | --- |\n")
 	for _, t := range rep.targets {
 		w("| %s | %s | %s | %s |\n", t.name, t.limit, t.measured, t.result)
 	}
