@@ -47,7 +47,13 @@ const KeyctlRingEnv = "DCP_TEST_KEYCTL_RING"
 // keyring first (it needs no daemon, so make unit runs it).
 var Keychains = []Keychain{
 	{Name: "keyctl", Backend: "keyctl", available: keyctlAvailable, start: startKeyctl},
-	{Name: "gnome-keyring", Backend: "secretservice", Daemon: true, available: Available, start: startGnomeKeyring},
+	{Name: ImplGnomeKeyring, Backend: "secretservice", Daemon: true, available: Available, start: secretService(StartSecretService)},
+	{Name: ImplKeePassXC, Backend: "secretservice", Daemon: true, available: KeePassXCAvailable,
+		start: secretService(func(dir string) (*SecretService, error) { return StartKeePassXCDir(dir, KeePassXCOptions{}) })},
+	{Name: ImplKWallet, Backend: "secretservice", Daemon: true, available: KWalletAvailable,
+		start: secretService(func(dir string) (*SecretService, error) {
+			return StartKWalletDir(dir, KWalletOptions{Unlocked: true})
+		})},
 }
 
 // Lookup returns the keychain called name.
@@ -105,17 +111,7 @@ func RequireKeychain(t TB, name string, short bool) Keychain {
 	if !ok {
 		t.Fatal("keychaintest: no keychain called " + name)
 	}
-	if short && k.Daemon {
-		t.Skip(k.Name + " test skipped in -short mode: it starts a daemon")
-	}
-	why := k.Available()
-	if why == "" {
-		return k
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but " + k.Name + " cannot run: " + why)
-	}
-	t.Skip(k.Name + " test skipped: " + why)
+	require(t, short && k.Daemon, k.Name, k.Available())
 	return k
 }
 
@@ -124,29 +120,7 @@ func RequireKeychain(t TB, name string, short bool) Keychain {
 // test ends. A daemon that died before then fails the test.
 func StartKeychain(t TB, name string, short bool) *Instance {
 	t.Helper()
-	k := RequireKeychain(t, name, short)
-	// Not t.TempDir: long test names would make a bus socket path longer
-	// than a unix socket allows.
-	dir, err := os.MkdirTemp("", "dcp-kc-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	i, err := k.Start(dir)
-	if err != nil {
-		os.RemoveAll(dir)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := i.Err(); err != nil {
-			t.Errorf("%v", err)
-		}
-		err := i.Stop()
-		os.RemoveAll(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-	})
-	return i
+	return startManaged(t, RequireKeychain(t, name, short).Start)
 }
 
 // NewKeyctlRing returns the name of a fresh test keyring, unique to this
@@ -177,10 +151,14 @@ func startKeyctl(dir string) (*Instance, error) {
 	}, nil
 }
 
-func startGnomeKeyring(dir string) (*Instance, error) {
-	ss, err := StartSecretService(dir)
-	if err != nil {
-		return nil, err
+// secretService turns a starter of a Secret Service implementation into
+// a Keychain's.
+func secretService(start func(dir string) (*SecretService, error)) func(string) (*Instance, error) {
+	return func(dir string) (*Instance, error) {
+		ss, err := start(dir)
+		if err != nil {
+			return nil, err
+		}
+		return &Instance{SecretService: ss, env: ss.Env(), stop: ss.Stop, err: ss.Err}, nil
 	}
-	return &Instance{SecretService: ss, env: ss.Env(), stop: ss.Stop, err: ss.Err}, nil
 }

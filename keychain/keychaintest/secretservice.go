@@ -34,9 +34,10 @@ const (
 	collectionIface = "org.freedesktop.Secret.Collection"
 )
 
-// SecretService is a private D-Bus session bus, and usually a
-// gnome-keyring-daemon serving org.freedesktop.secrets on it, all kept under
-// one directory. Stop ends every process it started.
+// SecretService is a private D-Bus session bus, and usually a Secret
+// Service implementation serving org.freedesktop.secrets on it
+// (gnome-keyring-daemon, KeePassXC or kwalletd5), all kept under one
+// directory. Stop ends every process it started.
 //
 // The bus reads only its own configuration (no system or desktop service
 // files), so nothing on it is ever started by D-Bus activation: the only
@@ -47,10 +48,23 @@ type SecretService struct {
 	runtime string // XDG_RUNTIME_DIR; the bus socket is runtime/bus
 	addr    string // DBUS_SESSION_BUS_ADDRESS
 
-	mu     sync.Mutex
-	bus    *daemon
-	keyrng *daemon // nil for StartBus
+	impl string // Impl's answer
+
+	mu  sync.Mutex
+	bus *daemon
+	svc *daemon // the Secret Service; nil for StartBus
 }
+
+// Implementations a SecretService runs (Impl).
+const (
+	ImplGnomeKeyring = "gnome-keyring"
+	ImplKeePassXC    = "keepassxc"
+	ImplKWallet      = "kwallet"
+)
+
+// Impl is the Secret Service implementation running on the bus
+// (ImplGnomeKeyring, ImplKeePassXC, ImplKWallet), or "" for StartBus.
+func (s *SecretService) Impl() string { return s.impl }
 
 // daemon is one process the harness started and waits for.
 type daemon struct {
@@ -59,27 +73,37 @@ type daemon struct {
 	done chan struct{} // closed once cmd.Wait returned
 	err  error         // cmd.Wait's result, valid after done
 	out  *tail         // its stderr (and stdout when not read), last bytes
+	// killOnly: it ignores SIGTERM (KeePassXC), so Stop sends SIGKILL.
+	killOnly bool
 }
 
-// Available reports why the harness cannot run here, or "" when it can.
+// Available reports why the harness cannot run gnome-keyring here, or ""
+// when it can.
 func Available() string {
+	return missing(program{"gnome-keyring-daemon", "gnome-keyring"})
+}
+
+// program is an executable a harness needs and the Debian package that has
+// it.
+type program struct{ bin, pkg string }
+
+// missing reports which of progs (and dbus-daemon) are not installed, as a
+// line ending in the command that installs them, or "" when all are.
+func missing(progs ...program) string {
 	if runtime.GOOS != "linux" {
 		return "the Secret Service harness runs on Linux only"
 	}
-	var missing []string
-	for _, p := range []struct{ bin, pkg string }{
-		{"dbus-daemon", "dbus"},
-		{"gnome-keyring-daemon", "gnome-keyring"},
-	} {
+	var names, pkgs []string
+	for _, p := range append([]program{{"dbus-daemon", "dbus"}}, progs...) {
 		if _, err := exec.LookPath(p.bin); err != nil {
-			missing = append(missing, fmt.Sprintf("%s (package %s)", p.bin, p.pkg))
+			names = append(names, fmt.Sprintf("%s (package %s)", p.bin, p.pkg))
+			pkgs = append(pkgs, p.pkg)
 		}
 	}
-	if len(missing) == 0 {
+	if len(names) == 0 {
 		return ""
 	}
-	return "missing " + strings.Join(missing, " and ") +
-		": sudo apt-get install -y gnome-keyring dbus libsecret-tools"
+	return "missing " + strings.Join(names, " and ") + ": sudo apt-get install -y " + strings.Join(pkgs, " ")
 }
 
 // StartSecretService starts a private D-Bus session bus and, on it,
@@ -91,11 +115,22 @@ func Available() string {
 // unlocked, or an error after at most a few seconds; on error nothing is left
 // running.
 func StartSecretService(dir string) (*SecretService, error) {
+	return startImpl(dir, ImplGnomeKeyring, Available(), (*SecretService).startKeyring)
+}
+
+// startImpl starts a private bus under dir and, with start, the Secret
+// Service impl on it, unless why says it cannot run; on error nothing is
+// left running.
+func startImpl(dir, impl, why string, start func(*SecretService) error) (*SecretService, error) {
+	if why != "" {
+		return nil, errors.New(why)
+	}
 	s, err := startBus(dir, "")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.startKeyring(); err != nil {
+	s.impl = impl
+	if err := start(s); err != nil {
 		_ = s.Stop()
 		return nil, err
 	}
@@ -111,7 +146,7 @@ func StartBus(dir, serviceDir string) (*SecretService, error) {
 }
 
 func startBus(dir, serviceDir string) (*SecretService, error) {
-	if why := Available(); why != "" {
+	if why := missing(); why != "" {
 		return nil, errors.New(why)
 	}
 	abs, err := filepath.Abs(dir)
@@ -123,7 +158,7 @@ func startBus(dir, serviceDir string) (*SecretService, error) {
 		home:    filepath.Join(abs, "home"),
 		runtime: filepath.Join(abs, "run"),
 	}
-	for _, d := range []string{s.home, s.runtime, filepath.Join(abs, "data"), filepath.Join(abs, "config")} {
+	for _, d := range []string{s.home, s.runtime, filepath.Join(abs, "data"), filepath.Join(abs, "config"), filepath.Join(abs, "cache"), filepath.Join(abs, "tmp")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
@@ -230,30 +265,38 @@ func (s *SecretService) startKeyring() error {
 		return err
 	}
 	s.mu.Lock()
-	s.keyrng = d
+	s.svc = d
 	s.mu.Unlock()
+	return s.waitFor(d, "the default collection unlocked", s.unlocked)
+}
 
+// unlocked is nil once the default collection exists and is unlocked.
+func (s *SecretService) unlocked(ctx context.Context) error {
+	locked, err := s.defaultLocked(ctx)
+	if err == nil && locked {
+		return errors.New("default collection is locked")
+	}
+	return err
+}
+
+// waitFor polls ready until it returns nil, d exits, or startTimeout
+// passes.
+func (s *SecretService) waitFor(d *daemon, what string, ready func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	var last error
 	for {
 		select {
 		case <-d.done:
-			return fmt.Errorf("keychaintest: gnome-keyring-daemon exited early (%v): %s", d.err, d.out)
+			return fmt.Errorf("keychaintest: %s exited early (%v): %s", d.name, d.err, d.out)
 		default:
 		}
-		locked, err := s.defaultLocked(ctx)
-		switch {
-		case err == nil && !locked:
+		last := ready(ctx)
+		if last == nil {
 			return nil
-		case err == nil:
-			last = errors.New("default collection is locked")
-		default:
-			last = err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("keychaintest: secrets service not ready in %v: %v: %s", startTimeout, last, d.out)
+			return fmt.Errorf("keychaintest: %s: not %s in %v: %v: %s", d.name, what, startTimeout, last, d.out)
 		case <-time.After(pollEvery):
 		}
 	}
@@ -268,7 +311,12 @@ func (s *SecretService) daemonEnv(addr string) []string {
 		"XDG_RUNTIME_DIR=" + s.runtime,
 		"XDG_DATA_HOME=" + filepath.Join(s.dir, "data"),
 		"XDG_CONFIG_HOME=" + filepath.Join(s.dir, "config"),
+		"XDG_CACHE_HOME=" + filepath.Join(s.dir, "cache"),
+		// KeePassXC runs once per user: its lock file and socket live in
+		// TMPDIR. A private one lets several run side by side.
+		"TMPDIR=" + filepath.Join(s.dir, "tmp"),
 		"LANG=C.UTF-8",
+		"QT_QPA_PLATFORM=offscreen", // KeePassXC and kwalletd5 are Qt programs
 	}
 	if addr != "" {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS="+addr)
@@ -346,8 +394,8 @@ func (s *SecretService) Setenv() func() {
 	}
 }
 
-// connect opens a private connection to the bus; the caller closes it.
-func (s *SecretService) connect(ctx context.Context) (*dbus.Conn, error) {
+// connectBus opens a private connection to the bus; the caller closes it.
+func (s *SecretService) connectBus(ctx context.Context) (*dbus.Conn, error) {
 	conn, err := dbus.Dial(s.addr, dbus.WithContext(ctx))
 	if err != nil {
 		return nil, err
@@ -358,6 +406,16 @@ func (s *SecretService) connect(ctx context.Context) (*dbus.Conn, error) {
 	}
 	if err := conn.Hello(); err != nil {
 		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// connect opens a private connection to the bus and greets the Secret
+// Service; the caller closes it.
+func (s *SecretService) connect(ctx context.Context) (*dbus.Conn, error) {
+	conn, err := s.connectBus(ctx)
+	if err != nil {
 		return nil, err
 	}
 	// A first message that needs gnome-keyring's per-client record can
@@ -433,7 +491,7 @@ func (s *SecretService) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
-	for _, d := range []*daemon{s.bus, s.keyrng} {
+	for _, d := range []*daemon{s.bus, s.svc} {
 		if d == nil {
 			continue
 		}
@@ -447,25 +505,26 @@ func (s *SecretService) Err() error {
 	return errors.Join(errs...)
 }
 
-// Kill ends gnome-keyring-daemon at once with SIGKILL, as a crash would,
+// Kill ends the Secret Service at once with SIGKILL, as a crash would,
 // and waits for it; Err does not report it. The bus stays up.
 func (s *SecretService) Kill() error {
 	s.mu.Lock()
-	d := s.keyrng
-	s.keyrng = nil
+	d := s.svc
+	s.svc = nil
 	s.mu.Unlock()
 	if d == nil {
-		return errors.New("keychaintest: no gnome-keyring-daemon to kill")
+		return errors.New("keychaintest: no Secret Service to kill")
 	}
 	return d.kill()
 }
 
-// Stop ends gnome-keyring-daemon, then the bus: SIGTERM, then SIGKILL if it
-// has not exited within a few seconds, waiting for each. Safe to call twice.
+// Stop ends the Secret Service, then the bus: SIGTERM (SIGKILL for
+// KeePassXC, which ignores it), then SIGKILL if it has not exited within a
+// few seconds, waiting for each. Safe to call twice.
 func (s *SecretService) Stop() error {
 	s.mu.Lock()
-	k, b := s.keyrng, s.bus
-	s.keyrng, s.bus = nil, nil
+	k, b := s.svc, s.bus
+	s.svc, s.bus = nil, nil
 	s.mu.Unlock()
 	var errs []error
 	for _, d := range []*daemon{k, b} {
@@ -481,6 +540,9 @@ func (d *daemon) stop() error {
 	case <-d.done:
 		return nil // already gone
 	default:
+	}
+	if d.killOnly {
+		return d.kill()
 	}
 	_ = d.cmd.Process.Signal(terminate)
 	select {
@@ -507,7 +569,7 @@ func (s *SecretService) PIDs() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var pids []int
-	for _, d := range []*daemon{s.bus, s.keyrng} {
+	for _, d := range []*daemon{s.bus, s.svc} {
 		if d != nil {
 			pids = append(pids, d.cmd.Process.Pid)
 		}
@@ -559,22 +621,63 @@ type TB interface {
 // Service.
 func Require(t TB, short bool) {
 	t.Helper()
+	require(t, short, "Secret Service", Available())
+}
+
+// require skips (or, with CI=true, fails) a test of what, which cannot run
+// because of why ("" when it can).
+func require(t TB, short bool, what, why string) {
+	t.Helper()
 	if short {
-		t.Skip("real Secret Service test skipped in -short mode")
+		t.Skip("real " + what + " test skipped in -short mode")
 	}
-	why := Available()
 	if why == "" {
 		return
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but the real Secret Service cannot run: " + why)
+		t.Fatal("CI=true but the real " + what + " cannot run: " + why)
 	}
-	t.Skip("real Secret Service test skipped: " + why)
+	t.Skip("real " + what + " test skipped: " + why)
 }
 
-// Start starts gnome-keyring on a private bus for the test, as
-// StartKeychain(t, "gnome-keyring", short) does, and returns it.
+// Start calls Require, starts a SecretService in a fresh temporary directory
+// and stops it (and removes the directory) when the test ends. A daemon
+// that died before then fails the test (see Err): whatever the test saw
+// next was not about the code under test.
 func Start(t TB, short bool) *SecretService {
 	t.Helper()
-	return StartKeychain(t, "gnome-keyring", short).SecretService
+	Require(t, short)
+	return startManaged(t, StartSecretService)
+}
+
+// startManaged runs start in a fresh temporary directory and stops what it
+// started (and removes the directory) when the test ends, failing the test
+// if a daemon died before then.
+func startManaged[S interface {
+	Err() error
+	Stop() error
+}](t TB, start func(dir string) (S, error)) S {
+	t.Helper()
+	// Not t.TempDir: long test names would make the bus socket path
+	// longer than a unix socket allows.
+	dir, err := os.MkdirTemp("", "dcp-ss-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := start(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Err(); err != nil {
+			t.Errorf("%v", err)
+		}
+		err := s.Stop()
+		os.RemoveAll(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return s
 }

@@ -154,7 +154,7 @@ func fmtArgs(args []any) string {
 	return b.String()
 }
 
-func require(short bool) (f *fakeTB) {
+func tryRequire(short bool) (f *fakeTB) {
 	f = &fakeTB{}
 	defer func() {
 		if r := recover(); r != nil && r != (stop{}) {
@@ -171,17 +171,17 @@ func TestRequireSkipsOrFails(t *testing.T) {
 	if why := Available(); !strings.Contains(why, "gnome-keyring-daemon") || !strings.Contains(why, "apt-get install") {
 		t.Fatalf("Available() = %q, want the missing daemons and the fix", why)
 	}
-	if f := require(false); f.skipped == "" || f.failed != "" {
+	if f := tryRequire(false); f.skipped == "" || f.failed != "" {
 		t.Errorf("outside CI: skipped %q failed %q, want a skip", f.skipped, f.failed)
 	}
-	if f := require(true); !strings.Contains(f.skipped, "-short") {
+	if f := tryRequire(true); !strings.Contains(f.skipped, "-short") {
 		t.Errorf("-short: skipped %q", f.skipped)
 	}
 	t.Setenv("CI", "true")
-	if f := require(false); f.failed == "" || f.skipped != "" {
+	if f := tryRequire(false); f.failed == "" || f.skipped != "" {
 		t.Errorf("CI=true: skipped %q failed %q, want a failure", f.skipped, f.failed)
 	}
-	if f := require(true); f.skipped == "" {
+	if f := tryRequire(true); f.skipped == "" {
 		t.Errorf("CI=true -short: want a skip, got failed %q", f.failed)
 	}
 }
