@@ -13,6 +13,7 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
 
@@ -124,7 +125,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 	e, exists, err := lookupIndex(s.IndexPath(), key)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
-			Hint: s.command("doctor --repair")})
+			Hint: s.Command("doctor --repair")})
 		e, exists = nil, false
 	}
 	if e == nil && exists {
@@ -152,7 +153,13 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warnKeychain(err)
 		return "", "", ErrNotFound
 	}
-	data, err := b.Get(s.ctx, key)
+	at := ""
+	if e != nil && e.State == "" {
+		// Where the last use found the item, if it counted this token.
+		readUse(s.usePath(key)).applyTo(e)
+		at = e.Locator
+	}
+	data, found, err := keychain.GetAt(s.ctx, b, key, at)
 	if err != nil {
 		if !errors.Is(err, keychain.ErrNotFound) {
 			s.warnKeychain(err)
@@ -166,7 +173,10 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", ErrNotFound
 	}
 	if e != nil {
-		s.recordUse(e, now)
+		if e.State != "" {
+			found = "" // the item may be the one being replaced
+		}
+		s.recordUse(e, now, found)
 	}
 	return p.Username, p.Secret, nil
 }
@@ -178,10 +188,11 @@ func (s *Store) warnKeychain(err error) {
 
 // recordUse counts a get of e as a use, or as a bulk read when it is the
 // second or later get of a caller that just listed (see listMarker), in
-// e's use record; and reminds of a token that expires soon. Losing the
+// e's use record, with where the keychain found the item (locator); and
+// reminds of a token that expires soon. Losing the
 // last use to a power cut is fine; losing one to a race is not, hence the
 // lock.
-func (s *Store) recordUse(e *Entry, now time.Time) {
+func (s *Store) recordUse(e *Entry, now time.Time, locator string) {
 	if err := s.ensureDir(); err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return
@@ -202,6 +213,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 			e.UseCount++
 			e.LastUsedAt = timePtr(now)
 			e.LastUsedBy = s.caller.Name
+			e.Locator = locator
 		})
 	} else {
 		if m.Gets == 1 {
@@ -222,6 +234,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 		err = s.updateUse(e, func(e *Entry) {
 			e.BulkReads++
 			e.LastBulkReadAt = timePtr(now)
+			e.Locator = locator
 		})
 	}
 	if err != nil {
@@ -233,14 +246,14 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 // remind warns, at most once a day, about a token that expires soon. e
 // carries its use record; the caller holds the index lock.
 func (s *Store) remind(e *Entry, now time.Time) {
-	if e.ExpiresAt == nil || e.ExpiresAt.Sub(now) > reminderWindow {
+	if e.ExpiresAt == nil || e.ExpiresAt.Sub(now) > ReminderWindow {
 		return
 	}
 	if e.ReminderAt != nil && now.Sub(*e.ReminderAt) < 24*time.Hour {
 		return
 	}
 	s.warn(Warning{
-		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, RelativeTime(*e.ExpiresAt, now)),
+		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, when.Relative(*e.ExpiresAt, now)),
 		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 	})
 	_ = s.updateUse(e, func(e *Entry) { e.ReminderAt = timePtr(now) })
@@ -339,7 +352,7 @@ type listEntry struct {
 // reached the keychain. x is held locked; the caller writes it.
 func (s *Store) repair(x *index) {
 	for key, ie := range x.entries {
-		if ie.e == nil && !bytesContains(ie.raw, `"state"`) {
+		if ie.e == nil && !bytes.Contains(ie.raw, []byte(`"state"`)) {
 			continue
 		}
 		e, err := x.get(key)

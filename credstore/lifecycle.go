@@ -3,10 +3,10 @@ package credstore
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
@@ -185,68 +185,6 @@ func (s *Store) Prune(f Filter, dryRun bool) ([]*Entry, error) {
 	return out, errors.Join(errs...)
 }
 
-// ParseDuration reads a duration as people write it: a number of days,
-// weeks or years ("90d", "2w", "1y"; a year is 365 days) or a Go duration
-// ("12h", "90m", "1h30m"). It must be positive.
-func ParseDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("%q is not a duration: want a number of days, weeks or years such as 90d, 2w, 1y, or hours such as 12h", s)
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return 0, bad
-	}
-	var d time.Duration
-	if n, unit := t[:len(t)-1], t[len(t)-1]; unit == 'd' || unit == 'w' || unit == 'y' {
-		v, err := strconv.ParseInt(n, 10, 64)
-		if err != nil {
-			return 0, bad
-		}
-		day := map[byte]int64{'d': 1, 'w': 7, 'y': 365}[unit]
-		const maxDays = int64(1<<63-1) / int64(24*time.Hour)
-		if v > maxDays/day {
-			return 0, fmt.Errorf("%q is too long a duration", s)
-		}
-		d = time.Duration(v*day) * 24 * time.Hour
-	} else {
-		if strings.HasSuffix(t, "m") && !strings.ContainsAny(t, "h") {
-			// Too easily read as months: "prune --unused-for 3m" would
-			// remove nearly everything.
-			return 0, fmt.Errorf("%q is ambiguous: m means minutes; write months as days (90d), minutes as 0h30m", s)
-		}
-		var err error
-		if d, err = time.ParseDuration(t); err != nil {
-			return 0, bad
-		}
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration", s)
-	}
-	return d, nil
-}
-
-// ParseExpiry reads an expiry as people write it, relative to now:
-//   - "never": no expiry (nil);
-//   - an RFC 3339 time: "2026-12-31T18:00:00+01:00";
-//   - a date: "2026-12-31", meaning the start of that day in UTC;
-//   - a duration from now, see ParseDuration: "90d", "12h", "2w", "1y".
-//
-// The result is in UTC.
-func ParseExpiry(s string, now time.Time) (*time.Time, error) {
-	t := strings.TrimSpace(s)
-	if strings.EqualFold(t, "never") {
-		return nil, nil
-	}
-	if v, err := time.Parse(time.RFC3339, t); err == nil {
-		return timePtr(v), nil
-	}
-	if v, err := time.Parse(time.DateOnly, t); err == nil {
-		return timePtr(v), nil
-	}
-	if d, err := ParseDuration(t); err == nil {
-		return timePtr(now.Add(d)), nil
-	}
-	return nil, fmt.Errorf("%q is not an expiry: want a date such as 2026-12-31, an RFC 3339 time, a duration such as 90d, 12h, 2w, 1y, or never", s)
-}
-
 // Scope is what a token may do. The distribution form
 // "repository:NAME:ACTIONS" (and "registry:catalog:*") is understood as a
 // resource type, name and actions; anything else is free text.
@@ -369,24 +307,13 @@ func revokeAt(e *Entry) (url, how string) {
 	return token.RevokeAt(e.Provider, host, e.Username)
 }
 
-// CheckUsername refuses a username the protocol's store would refuse.
-func CheckUsername(u string) error {
-	if u == "" {
-		return errors.New("empty username")
-	}
-	if !validText(u, maxUsername) {
-		return ErrBadUsername
-	}
-	return nil
-}
-
 // maxDescription bounds a description.
 const maxDescription = 1024
 
 // CheckDescription refuses a description with control characters or too
 // long to show.
 func CheckDescription(d string) error {
-	if !validText(d, maxDescription) {
+	if len(d) > maxDescription || !utf8.ValidString(d) || strings.ContainsFunc(d, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return fmt.Errorf("invalid description: it must be valid UTF-8 without control characters, at most %d bytes", maxDescription)
 	}
 	return nil

@@ -243,55 +243,6 @@ func TestPruneGoesOnAfterAFailure(t *testing.T) {
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	day := 24 * time.Hour
-	good := map[string]time.Duration{
-		"90d": 90 * day, "2w": 14 * day, "1y": 365 * day, "12h": 12 * time.Hour,
-		"1h30m": 90 * time.Minute, " 7d ": 7 * day, "0h30m": 30 * time.Minute,
-	}
-	for in, want := range good {
-		if got, err := ParseDuration(in); err != nil || got != want {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "d", "0d", "-5d", "3m", "30m", "1.5d", "soon", "0s", "-1h", "99999999999999y"} {
-		if got, err := ParseDuration(in); err == nil {
-			t.Errorf("ParseDuration(%q) = %v, want an error", in, got)
-		}
-	}
-}
-
-func TestParseExpiry(t *testing.T) {
-	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	cet := time.FixedZone("CET", 3600)
-	good := map[string]time.Time{
-		"2026-12-31":                time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC),
-		"2026-12-31T18:00:00+01:00": time.Date(2026, 12, 31, 18, 0, 0, 0, cet),
-		"2026-12-31T18:00:00Z":      time.Date(2026, 12, 31, 18, 0, 0, 0, time.UTC),
-		"90d":                       now.Add(90 * 24 * time.Hour),
-		"12h":                       now.Add(12 * time.Hour),
-		"2w":                        now.Add(14 * 24 * time.Hour),
-		"1y":                        now.Add(365 * 24 * time.Hour),
-		"2020-01-01":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), // the past: an expired token
-	}
-	for in, want := range good {
-		got, err := ParseExpiry(in, now)
-		if err != nil || got == nil || !got.Equal(want) || got.Location() != time.UTC {
-			t.Errorf("ParseExpiry(%q) = %v, %v; want %v in UTC", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"never", "Never", " never"} {
-		if got, err := ParseExpiry(in, now); err != nil || got != nil {
-			t.Errorf("ParseExpiry(%q) = %v, %v; want nil", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "tomorrow", "2026-13-01", "31/12/2026", "-3d", "3m"} {
-		if got, err := ParseExpiry(in, now); err == nil {
-			t.Errorf("ParseExpiry(%q) = %v, want an error", in, got)
-		}
-	}
-}
-
 func TestParseScope(t *testing.T) {
 	good := map[string]Scope{
 		"repository:myteam/myapi:pull":            {Type: "repository", Name: "myteam/myapi", Actions: []string{"pull"}},
@@ -355,6 +306,10 @@ func TestRevoke(t *testing.T) {
 		{Entry{ServerURL: registryurl.HubAccessTokenKey, Provider: token.ProviderDocker}, "", "docker logout"},
 		{Entry{ServerURL: "registry.fly.io", Provider: token.ProviderUnknown}, "", "fly tokens revoke"},
 		{Entry{ServerURL: "ghcr.io", Provider: token.ProviderDockerHub}, "https://app.docker.com/settings/personal-access-tokens", ""}, // the token says, not the host
+		// A self-hosted provider's page on a host another provider runs would be made up.
+		{Entry{ServerURL: "https://index.docker.io/v1/", Provider: token.ProviderHarbor, Username: "robot$ci"}, "", "revoke it in docker.io's settings"},
+		{Entry{ServerURL: "ghcr.io", Provider: token.ProviderGitLab}, "", "revoke it in ghcr.io's settings"},
+		{Entry{ServerURL: "quay.io", Provider: token.ProviderJFrog}, "", ""},
 	}
 	for _, c := range cases {
 		if got := RevokeURL(&c.e); got != c.url {
@@ -363,19 +318,6 @@ func TestRevoke(t *testing.T) {
 		h := RevokeHint(&c.e)
 		if !strings.Contains(h, c.hintHas) || (c.url != "" && !strings.Contains(h, c.url)) {
 			t.Errorf("RevokeHint(%s) = %q", c.e.ServerURL, h)
-		}
-	}
-}
-
-func TestCheckUsername(t *testing.T) {
-	for _, u := range []string{"alice", "robot$ci", "myorg+ci", "00000000-0000-0000-0000-000000000000", "<token>"} {
-		if err := CheckUsername(u); err != nil {
-			t.Errorf("CheckUsername(%q) = %v", u, err)
-		}
-	}
-	for _, u := range []string{"", "a\nb", "a\x1b[31m", strings.Repeat("a", 1025)} {
-		if err := CheckUsername(u); err == nil {
-			t.Errorf("CheckUsername(%q) accepted", u)
 		}
 	}
 }

@@ -38,7 +38,7 @@ type ProbeReport struct {
 func (s *Store) ProbeStored(ctx context.Context, client *http.Client, registry, repository string) (ProbeReport, error) {
 	res, e, err := s.probeStored(ctx, client, registry, repository)
 	if errors.Is(err, probe.ErrScopeUnknown) {
-		err = hint.Wrap(err, "set the scope by hand: "+s.command("annotate "+registryurl.Display(res.Registry)+" --scope "+res.Asked))
+		err = hint.Wrap(err, "set the scope by hand: "+s.Command("annotate "+registryurl.Display(res.Registry)+" --scope "+res.Asked))
 	}
 	return ProbeReport{Result: res, Entry: e, Recorded: err == nil && res.Scheme == "bearer"}, err
 }
@@ -61,7 +61,7 @@ func (s *Store) probeStored(ctx context.Context, client *http.Client, registry, 
 	item, err := b.Get(s.ctx, e.Key)
 	if errors.Is(err, keychain.ErrNotFound) {
 		return probe.Result{}, e, hint.Wrap(fmt.Errorf("the keychain no longer holds the token for %s", e.Registry()),
-			s.command("doctor --repair")+", then log in again: docker login "+e.Registry())
+			s.Command("doctor --repair")+", then log in again: docker login "+e.Registry())
 	}
 	if err != nil {
 		return probe.Result{}, e, err
@@ -89,7 +89,7 @@ func (s *Store) probeStored(ctx context.Context, client *http.Client, registry, 
 		c := *cur
 		if err := s.updateUse(&c, func(c *Entry) {
 			c.UseCount++
-			c.LastUsedAt, c.LastUsedBy = timePtr(now), s.command("probe")
+			c.LastUsedAt, c.LastUsedBy = timePtr(now), s.Command("probe")
 		}); err != nil {
 			return err
 		}

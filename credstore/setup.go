@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"maps"
 	"os/exec"
+	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 )
 
 // SetupOptions configure Setup. Zero values mean the defaults.
@@ -91,18 +94,18 @@ func (s *Store) Setup(opts SetupOptions) ([]Warning, error) {
 	}
 	if !opts.Migrate {
 		if plain, _ := cfg.PlaintextAuths(); len(plain) > 0 {
-			say(s.command("setup --migrate"),
-				"%d credential(s) remain in plain text in config.json; docker no longer reads them", len(plain))
+			say(s.Command("setup --migrate"),
+				"%s still in plain text in config.json, where docker no longer looks", when.Plural(len(plain), "credential"))
 		}
 	}
-	for _, h := range s.credHelpers(cfg) {
+	for _, h := range s.CredHelpers(cfg) {
 		if h.Helper != HelperName {
 			say("to keep it here too, remove "+h.Registry+" from credHelpers in "+cfg.Path(),
 				"credHelpers sends %s to %s: %s does not see it", h.Registry, h.Program, s.program)
 		}
 	}
 	if _, err := opts.LookPath(s.program); err != nil {
-		say(installHint(s.program), "%s is not on PATH: docker fails every pull and push until it is", s.program)
+		say(InstallHint(s.program), "%s is not on PATH: docker fails every pull and push until it is", s.program)
 	}
 	return out, nil
 }
@@ -128,19 +131,19 @@ func (e *Entry) Registry() string {
 	return registryurl.Display(e.ServerURL)
 }
 
-// credHelper is a credHelpers entry of config.json.
-type credHelper struct {
+// CredHelper is a credHelpers entry of config.json.
+type CredHelper struct {
 	Registry string // as config.json names it
 	Helper   string // the helper's name, "pat" for this one
 	Program  string // what docker runs: docker-credential-<helper>, or this program
 }
 
-// credHelpers lists config.json's credHelpers, sorted by registry.
-func (s *Store) credHelpers(cfg *dockerconfig.DockerConfig) []credHelper {
+// CredHelpers lists config.json's credHelpers, sorted by registry.
+func (s *Store) CredHelpers(cfg *dockerconfig.DockerConfig) []CredHelper {
 	helpers := cfg.CredHelpers()
-	var out []credHelper
+	var out []CredHelper
 	for _, reg := range slices.Sorted(maps.Keys(helpers)) {
-		h := credHelper{Registry: reg, Helper: helpers[reg], Program: "docker-credential-" + helpers[reg]}
+		h := CredHelper{Registry: reg, Helper: helpers[reg], Program: "docker-credential-" + helpers[reg]}
 		if h.Helper == HelperName {
 			h.Program = s.program
 		}
@@ -149,7 +152,24 @@ func (s *Store) credHelpers(cfg *dockerconfig.DockerConfig) []credHelper {
 	return out
 }
 
-// installHint says how to put program on PATH.
-func installHint(program string) string {
-	return "sudo install -m 0755 " + program + " /usr/local/bin/"
+// InstallHint says how to put program on PATH, as a command to paste on
+// this system.
+func InstallHint(program string) string { return installHintFor(runtime.GOOS, program) }
+
+// installHintFor is InstallHint on goos. Windows: a PowerShell line, and a
+// directory every user has on PATH without being an administrator.
+// macOS: /usr/local/bin is on the default PATH (/etc/paths) but a new
+// Apple silicon Mac may not have it yet.
+func installHintFor(goos, program string) string {
+	switch goos {
+	case "windows":
+		if !strings.HasSuffix(strings.ToLower(program), ".exe") {
+			program += ".exe"
+		}
+		return `Copy-Item ` + program + ` "$env:LOCALAPPDATA\Microsoft\WindowsApps\"`
+	case "darwin":
+		return "sudo install -d /usr/local/bin && sudo install -m 0755 " + program + " /usr/local/bin/"
+	default:
+		return "sudo install -m 0755 " + program + " /usr/local/bin/"
+	}
 }

@@ -1,8 +1,9 @@
 // Package credstore is docker-credential-pat's store: the credential-helper
 // protocol actions, the metadata index and use records, the token
-// lifecycle (annotate, remove, prune), setup and the doctor. Server URLs
-// are canonicalised by registryurl, tokens classified by token, docker's
-// config.json handled by dockerconfig, registries probed by probe. Secrets
+// lifecycle (annotate, remove, prune), setup, and the repairs the doctor
+// (package doctor) asks for. Server URLs are canonicalised by registryurl,
+// tokens classified by token, docker's config.json handled by
+// dockerconfig, registries probed by probe, times read by when. Secrets
 // live in a keychain.Backend; metadata lives in an index file that never
 // holds a secret. The package never prints: warnings for people go to
 // Options.Warn.
@@ -47,8 +48,9 @@ const DefaultTimeout = 5 * time.Second
 // counts as docker reading every credential rather than a use.
 const bulkWindow = 10 * time.Second
 
-// reminderWindow is how close to expiry a get reminds, once a day.
-const reminderWindow = 7 * 24 * time.Hour
+// ReminderWindow is how close to expiry a get reminds, once a day, and
+// the doctor warns.
+const ReminderWindow = 7 * 24 * time.Hour
 
 // ErrNotFound is the protocol's not-found: docker treats it as "no
 // credentials" and carries on anonymously.
@@ -160,9 +162,6 @@ func New(opts Options) (*Store, error) {
 	}
 	return s, nil
 }
-
-// command is a command line of this program for a hint: "PROGRAM args".
-func (s *Store) command(args string) string { return s.program + " " + args }
 
 // own names this program in the hints of the index errors in err.
 func (s *Store) own(err error) error {

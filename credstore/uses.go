@@ -22,7 +22,7 @@ import (
 // index entry whenever an entry is read for a person. A record names the
 // key and the token fingerprint it counts: one left by an erased entry or
 // a replaced token is ignored, so a new token starts from zero.
-const usesDir = "uses"
+const UsesDir = "uses"
 
 type useRecord struct {
 	Key            string     `json:"key"`
@@ -33,12 +33,16 @@ type useRecord struct {
 	BulkReads      int64      `json:"bulkReads"`
 	LastBulkReadAt *time.Time `json:"lastBulkReadAt"`
 	ReminderAt     *time.Time `json:"reminderAt,omitempty"`
+	// Locator is where the keychain last found the item (see
+	// keychain.Locator): the next get starts there.
+	Locator string `json:"locator,omitempty"`
 }
 
 func recordOf(e *Entry) useRecord {
 	return useRecord{Key: e.Key, Fingerprint: e.Fingerprint,
 		LastUsedAt: e.LastUsedAt, LastUsedBy: e.LastUsedBy, UseCount: e.UseCount,
-		BulkReads: e.BulkReads, LastBulkReadAt: e.LastBulkReadAt, ReminderAt: e.ReminderAt}
+		BulkReads: e.BulkReads, LastBulkReadAt: e.LastBulkReadAt, ReminderAt: e.ReminderAt,
+		Locator: e.Locator}
 }
 
 // applyTo lays u over e when u counts e's token.
@@ -48,11 +52,12 @@ func (u *useRecord) applyTo(e *Entry) {
 	}
 	e.LastUsedAt, e.LastUsedBy, e.UseCount = u.LastUsedAt, u.LastUsedBy, u.UseCount
 	e.BulkReads, e.LastBulkReadAt, e.ReminderAt = u.BulkReads, u.LastBulkReadAt, u.ReminderAt
+	e.Locator = u.Locator
 }
 
 func usePath(dir, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return filepath.Join(dir, usesDir, hex.EncodeToString(sum[:16])+".json")
+	return filepath.Join(dir, UsesDir, hex.EncodeToString(sum[:16])+".json")
 }
 
 func (s *Store) usePath(key string) string { return usePath(s.dir, key) }
@@ -73,7 +78,7 @@ func readUse(path string) *useRecord {
 
 // useFiles lists the use records in dir, by file name.
 func useFiles(dir string) map[string]bool {
-	names, err := os.ReadDir(filepath.Join(dir, usesDir))
+	names, err := os.ReadDir(filepath.Join(dir, UsesDir))
 	if err != nil {
 		return nil
 	}
@@ -114,7 +119,7 @@ func (s *Store) dropUse(key string) {
 // temporary files. The caller holds the index lock. It returns how many it
 // removed.
 func (s *Store) sweepUses(x *index) int {
-	dir := filepath.Join(s.dir, usesDir)
+	dir := filepath.Join(s.dir, UsesDir)
 	keep := make(map[string]bool, len(x.entries))
 	for key := range x.entries {
 		keep[filepath.Base(s.usePath(key))] = true

@@ -208,7 +208,7 @@ func TestKeyctlNotFoundAndDelete(t *testing.T) {
 func keyctlCLI(t *testing.T, uid int, script string) (string, error) {
 	t.Helper()
 	if _, err := exec.LookPath("keyctl"); err != nil {
-		t.Skip("keyctl (keyutils) not installed")
+		keychaintest.Skip(t, "kernel keyring tests", "keyctl not installed", keychaintest.Apt("keyutils"))
 	}
 	args := []string{"keyctl", "session", "-", "sh", "-ec", script}
 	if uid >= 0 {
@@ -257,12 +257,7 @@ func TestKeyctlCLISeesItemWithPrivatePermissions(t *testing.T) {
 	sameData(t, "keyctl pipe", []byte(out), append([]byte{keyctlHeader}, secret...))
 
 	// Another user cannot read it, even knowing its id.
-	if os.Geteuid() != 0 {
-		t.Skip("not root: cannot run a command as another user")
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv not installed")
-	}
+	requireOtherUser(t)
 	id := keyID(t, k, key)
 	out, err = keyctlCLI(t, 65534, fmt.Sprintf("keyctl pipe %d", id))
 	if err == nil || out != "" {
@@ -367,6 +362,22 @@ func TestKeyctlChunked(t *testing.T) {
 	}
 }
 
+// requireOtherUser skips the test (fails it with CI=true) unless it can run
+// commands as user nobody (uid 65534) with setpriv.
+func requireOtherUser(t *testing.T) {
+	t.Helper()
+	const group = "tests as user nobody"
+	if os.Geteuid() != 0 {
+		keychaintest.Skip(t, group, "not root, so cannot switch users", `sudo env "PATH=$PATH" make test`)
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		keychaintest.Skip(t, group, "setpriv not installed", keychaintest.Apt("util-linux"))
+	}
+	if u, err := user.Lookup("nobody"); err != nil || u.Uid != "65534" {
+		keychaintest.Skip(t, group, "no user nobody with uid 65534", "sudo useradd -u 65534 -M -s /usr/sbin/nologin nobody")
+	}
+}
+
 // TestKeyctlQuotaAsNobody runs this test binary as user nobody, whose key
 // quota is kernel.keys.maxbytes, and checks that a 64 KiB secret fails with
 // ErrQuota and leaves nothing behind.
@@ -375,16 +386,9 @@ func TestKeyctlQuotaAsNobody(t *testing.T) {
 		quotaChild(t)
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("not root: cannot run the test as user nobody")
-	}
-	for _, cmd := range []string{"setpriv", "keyctl"} {
-		if _, err := exec.LookPath(cmd); err != nil {
-			t.Skip(cmd + " not installed")
-		}
-	}
-	if u, err := user.Lookup("nobody"); err != nil || u.Uid != "65534" {
-		t.Skip("no user nobody with uid 65534")
+	requireOtherUser(t)
+	if _, err := exec.LookPath("keyctl"); err != nil {
+		keychaintest.Skip(t, "kernel keyring tests", "keyctl not installed", keychaintest.Apt("keyutils"))
 	}
 	dir, err := os.MkdirTemp("", "dcp-keyctl-")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/doctor"
 )
 
 const doctorHelp = `Usage: docker-credential-pat doctor [--json] [--repair] [--docker-config DIR]
@@ -67,18 +68,18 @@ func runDoctor(a *app, args []string) int {
 	if err != nil {
 		return a.fail(err, "")
 	}
-	r := s.Doctor(credstore.DoctorOptions{Repair: *repair, DockerConfigDir: *dockerConfig})
+	r := doctor.Run(s, doctor.Options{Repair: *repair, DockerConfigDir: *dockerConfig})
 	code := 0
 	if !r.OK() {
 		code = 1
 	}
 	if *asJSON {
 		out := struct {
-			OK     bool              `json:"ok"`
-			Checks []credstore.Check `json:"checks"`
+			OK     bool           `json:"ok"`
+			Checks []doctor.Check `json:"checks"`
 		}{r.OK(), r.Checks}
 		if out.Checks == nil {
-			out.Checks = []credstore.Check{}
+			out.Checks = []doctor.Check{}
 		}
 		if err := writeJSON(a.stdout, out); err != nil {
 			return a.fail(err, "")
@@ -91,7 +92,7 @@ func runDoctor(a *app, args []string) int {
 		if c.Repaired != "" {
 			t.row("", "", "repaired: "+clean(c.Repaired))
 		}
-		if c.Hint != "" && c.Status != credstore.StatusOK {
+		if c.Hint != "" && c.Status != doctor.StatusOK {
 			t.row("", "", "hint: "+clean(c.Hint))
 		}
 	}
@@ -101,7 +102,7 @@ func runDoctor(a *app, args []string) int {
 	if code != 0 {
 		n := 0
 		for _, c := range r.Checks {
-			if c.Status != credstore.StatusOK {
+			if c.Status != doctor.StatusOK {
 				n++
 			}
 		}

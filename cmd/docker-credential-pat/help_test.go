@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/doctor"
 )
 
 // Every command has help with examples, and its flag descriptions start
@@ -61,7 +61,7 @@ func TestDoctorChecksDocumented(t *testing.T) {
 	if readmeAt < 0 {
 		t.Fatal("README.md has no list of the doctor's checks")
 	}
-	for _, c := range credstore.Checks {
+	for _, c := range doctor.Checks {
 		i := strings.Index(doctorHelp[helpAt:], "\n  "+c+" ")
 		if i < 0 {
 			t.Errorf("doctor --help does not describe the check %q (after the previous one)", c)

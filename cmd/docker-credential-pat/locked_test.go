@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,13 +66,13 @@ func TestFrozenKeyringDoesNotHang(t *testing.T) {
 	}
 	pids := ss.PIDs()
 	for _, pid := range pids {
-		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		if err := freeze(pid); err != nil {
 			t.Fatal(err)
 		}
 	}
 	t.Cleanup(func() {
 		for _, pid := range pids {
-			_ = syscall.Kill(pid, syscall.SIGCONT)
+			_ = thaw(pid)
 		}
 	})
 	start := time.Now()

@@ -17,6 +17,7 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 )
 
 // This file holds what the commands for people share: flag parsing in one
@@ -100,7 +101,7 @@ func durationFlag(fs *pflag.FlagSet, flag, value string) (time.Duration, error) 
 	if !fs.Changed(flag) {
 		return 0, nil
 	}
-	d, err := credstore.ParseDuration(value)
+	d, err := when.ParseDuration(value)
 	if err != nil {
 		return 0, fmt.Errorf("--%s: %v", flag, err)
 	}
@@ -178,11 +179,11 @@ func expiresText(e *credstore.Entry, now time.Time) string {
 	case e.ExpiresAt == nil:
 		return "never"
 	case e.Expired(now):
-		return "expired " + credstore.RelativeTime(*e.ExpiresAt, now)
+		return "expired " + when.Relative(*e.ExpiresAt, now)
 	case e.ExpiresAt.Sub(now) <= soonWindow:
-		return credstore.RelativeTime(*e.ExpiresAt, now) + " (soon)"
+		return when.Relative(*e.ExpiresAt, now) + " (soon)"
 	}
-	return credstore.RelativeTime(*e.ExpiresAt, now)
+	return when.Relative(*e.ExpiresAt, now)
 }
 
 // lastUsedText renders the last use: "2 hours ago by docker", "never".
@@ -190,7 +191,7 @@ func lastUsedText(e *credstore.Entry, now time.Time) string {
 	if e.LastUsedAt == nil {
 		return "never"
 	}
-	s := credstore.RelativeTime(*e.LastUsedAt, now)
+	s := when.Relative(*e.LastUsedAt, now)
 	if e.LastUsedBy != "" {
 		s += " by " + clean(e.LastUsedBy)
 	}
@@ -199,7 +200,7 @@ func lastUsedText(e *credstore.Entry, now time.Time) string {
 
 // absTime renders a time for inspect: local, absolute and relative.
 func absTime(t time.Time, now time.Time) string {
-	return t.Local().Format("2006-01-02 15:04:05 MST") + " (" + credstore.RelativeTime(t, now) + ")"
+	return t.Local().Format("2006-01-02 15:04:05 MST") + " (" + when.Relative(t, now) + ")"
 }
 
 // table writes aligned columns: a header, then rows.

@@ -24,7 +24,8 @@ probe reports whether they accept it and leaves the scope as it is.
 REGISTRY without a scheme is reached over https; a registry on this
 machine (localhost, 127.0.0.1, ::1) that answers in plain HTTP is retried
 over http, as docker does. The token is sent only to the registry and its
-token endpoint, never over plain HTTP to another machine. Probing counts
+token endpoint, never over plain HTTP unless both are on this machine, and
+never along a redirect to another scheme, host or port. Probing counts
 as a use of the token, by "docker-credential-pat probe".
 
 Flags:

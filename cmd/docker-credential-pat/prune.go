@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 )
 
 const pruneHelp = `Usage: docker-credential-pat prune [--expired] [--unused-for DURATION] [--dry-run]
@@ -74,10 +75,10 @@ func runPrune(a *app, args []string) int {
 // pruneReason says why e matched f.
 func pruneReason(e *credstore.Entry, f credstore.Filter, now time.Time) string {
 	if f.Expired && e.Expired(now) {
-		return "expired " + credstore.RelativeTime(*e.ExpiresAt, now)
+		return "expired " + when.Relative(*e.ExpiresAt, now)
 	}
 	if e.LastUsedAt == nil {
-		return "never used, stored " + credstore.RelativeTime(e.CreatedAt, now)
+		return "never used, stored " + when.Relative(e.CreatedAt, now)
 	}
-	return "last used " + credstore.RelativeTime(*e.LastUsedAt, now)
+	return "last used " + when.Relative(*e.LastUsedAt, now)
 }

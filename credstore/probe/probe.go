@@ -51,7 +51,13 @@ var (
 	ErrScopeUnknown = errors.New("the registry's token does not say which actions it grants")
 	// ErrNotRegistry: /v2/ is not a registry API.
 	ErrNotRegistry = errors.New("no registry API at /v2/")
+	// ErrRedirectRefused: a request was redirected to another scheme, host
+	// or port, where the credentials it carries must not go.
+	ErrRedirectRefused = errors.New("refusing to follow a redirect to another origin: the credentials are not sent there")
 )
+
+// maxRedirects bounds the redirects Guard follows within one origin.
+const maxRedirects = 5
 
 // probeActions are the actions Probe asks for, in the order they are shown.
 var probeActions = []string{"pull", "push", "delete"}
@@ -80,8 +86,11 @@ var repositoryName = sync.OnceValue(func() *regexp.Regexp {
 // registry is a server URL as docker names it. Without a scheme, https is
 // used; a loopback registry that answers https with plain HTTP is retried
 // over http, as docker does. An explicit http:// is used as given. Every
-// request carries ctx: its deadline bounds the probe. client is used as
-// given: its redirect and TLS policy apply; nil is NewClient().
+// request carries ctx: its deadline bounds the probe. client supplies the
+// transport (TLS, proxies); nil is NewClient(). Every request goes through
+// Guard(client), whatever client's own redirect policy. A token endpoint
+// in plain HTTP is used only when it and the registry are both this
+// machine.
 func Run(ctx context.Context, client *http.Client, registry, username string, secret token.Secret, repository string) (Result, error) {
 	var res Result
 	key, err := registryurl.Canonical(registry)
@@ -99,10 +108,7 @@ func Run(ctx context.Context, client *http.Client, registry, username string, se
 	if !repositoryName().MatchString(res.Repository) || len(res.Repository) > 255 {
 		return res, fmt.Errorf("invalid repository name %q: lower-case letters, digits and . _ - / separators", repository)
 	}
-	if client == nil {
-		client = NewClient()
-	}
-	p := &prober{ctx: ctx, client: client, username: username, secret: secret}
+	p := &prober{ctx: ctx, client: Guard(client), username: username, secret: secret}
 
 	schemes := []string{"https"}
 	switch lower := strings.ToLower(registry); {
@@ -171,6 +177,46 @@ func NewClient() *http.Client {
 	}
 }
 
+// Guard returns a copy of client (nil: NewClient()) that follows a
+// redirect only within the origin (scheme, host and port) of the request
+// it started from, at most maxRedirects times, and otherwise stops with
+// ErrRedirectRefused. Go's client re-sends a 307's body (an identity
+// token's refresh_token) to any host, and keeps the Authorization header
+// on a redirect from https to http on the same host: every request that
+// carries a credential must go through a guarded client. client's own
+// CheckRedirect, if any, still applies after the guard's.
+func Guard(client *http.Client) *http.Client {
+	if client == nil {
+		client = NewClient()
+	}
+	guarded := *client
+	next := client.CheckRedirect
+	guarded.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if from, to := origin(via[0].URL), origin(req.URL); from != to {
+			return fmt.Errorf("%w (from %s to %s)", ErrRedirectRefused, from, to)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &guarded
+}
+
+// origin is u's scheme://host:port in lower case, with the scheme's
+// default port written out.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
 type prober struct {
 	ctx      context.Context
 	client   *http.Client
@@ -210,7 +256,7 @@ func (p *prober) basic(res Result) (Result, error) {
 	if p.secret.IsZero() {
 		return res, nil
 	}
-	if strings.HasPrefix(res.Endpoint, "http:") && !isLoopback(strings.TrimPrefix(res.Endpoint, "http://")) {
+	if strings.HasPrefix(res.Endpoint, "http:") && !isLoopback(hostOf(res.Endpoint)) {
 		return res, fmt.Errorf("%s is plain HTTP: credentials are not sent there", res.Endpoint)
 	}
 	resp, err := p.do(http.MethodGet, res.Endpoint+"/v2/", nil, true)
@@ -244,7 +290,10 @@ func (p *prober) bearer(res Result) (Result, error) {
 	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") || realm.Host == "" {
 		return res, fmt.Errorf("the registry's bearer challenge has no usable realm (%q)", res.Realm)
 	}
-	if realm.Scheme == "http" && !isLoopback(realm.Host) {
+	// In clear only from this machine to this machine: a remote registry
+	// naming a local port as its realm would have the token sent to
+	// whatever listens there.
+	if realm.Scheme == "http" && (!isLoopback(realm.Host) || !isLoopback(hostOf(res.Endpoint))) {
 		return res, fmt.Errorf("the registry's token endpoint %s is plain HTTP: credentials are not sent there", res.Realm)
 	}
 	scope := "repository:" + res.Repository + ":" + strings.Join(probeActions, ",")
@@ -461,6 +510,15 @@ func isLoopback(hostport string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// hostOf is the host[:port] of an endpoint URL.
+func hostOf(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // drain reads a little of the body, so the connection can be reused, and

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -299,8 +301,9 @@ func TestProbeBasicAndNone(t *testing.T) {
 	}
 }
 
-func TestProbeOverTLS(t *testing.T) {
-	secret := credstoretest.Opaque("tok_")
+// newTLSRegistry is a TLS registry whose /v2/ challenges with its own
+// /token, served by token.
+func newTLSRegistry(t *testing.T, token http.HandlerFunc) *httptest.Server {
 	var srv *httptest.Server
 	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -308,11 +311,17 @@ func TestProbeOverTLS(t *testing.T) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="tls.test"`)
 			w.WriteHeader(http.StatusUnauthorized)
 		case "/token":
-			jsonAnswer(map[string]string{"token": makeJWT(t, map[string]any{
-				"access": []access{{"repository", "team/app", []string{"pull", "push"}}}})})(w, r)
+			token(w, r)
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestProbeOverTLS(t *testing.T) {
+	secret := credstoretest.Opaque("tok_")
+	srv := newTLSRegistry(t, jsonAnswer(map[string]string{"token": makeJWT(t, map[string]any{
+		"access": []access{{"repository", "team/app", []string{"pull", "push"}}}})}))
 	res, err := Run(probeCtx(t), srv.Client(), strings.TrimPrefix(srv.URL, "https://"), "u", token.NewSecret(secret), "team/app")
 	if err != nil || res.Endpoint != srv.URL || res.Scope != "repository:team/app:pull,push" {
 		t.Fatalf("%+v, %v", res, err)
@@ -395,6 +404,137 @@ func TestIsLoopback(t *testing.T) {
 	} {
 		if isLoopback(host) != want {
 			t.Errorf("isLoopback(%q) = %v", host, !want)
+		}
+	}
+}
+
+// listener is a server that must never be asked anything: it records
+// every request that reaches it.
+type listener struct {
+	srv  *httptest.Server
+	hits []string
+}
+
+func newListener(t *testing.T) *listener {
+	l := &listener{}
+	l.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		l.hits = append(l.hits, r.Method+" "+r.URL.String()+" auth="+r.Header.Get("Authorization")+" body="+string(body))
+	}))
+	t.Cleanup(l.srv.Close)
+	return l
+}
+
+func TestProbeRefusesRedirectToAnotherHost(t *testing.T) {
+	secret := credstoretest.Opaque("tok_identity_")
+	elsewhere := newListener(t)
+	tr := newTokenRegistry(t, "", secret, nil)
+	tr.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			http.Redirect(w, r, elsewhere.srv.URL+"/steal", http.StatusTemporaryRedirect)
+			return
+		}
+		tr.serve(w, r)
+	})
+	// loopbackClient would follow the redirect: the guard must not.
+	_, err := Run(probeCtx(t), loopbackClient(), "http://"+tr.host(), token.IdentityUsername, token.NewSecret(secret), "team/app")
+	if !errors.Is(err, ErrRedirectRefused) {
+		t.Fatalf("err = %v, want ErrRedirectRefused", err)
+	}
+	if len(elsewhere.hits) > 0 {
+		t.Fatalf("the refresh token followed the redirect: %q", elsewhere.hits)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatal("the error quotes the secret")
+	}
+}
+
+func TestProbeRefusesRedirectFromTLSToPlainHTTP(t *testing.T) {
+	secret := credstoretest.Opaque("tok_")
+	plain := newListener(t)
+	plainPort := plain.srv.Listener.Addr().(*net.TCPAddr).Port
+	srv := newTLSRegistry(t, func(w http.ResponseWriter, r *http.Request) { // same host, plain HTTP
+		http.Redirect(w, r, fmt.Sprintf("http://127.0.0.1:%d/token?%s", plainPort, r.URL.RawQuery), http.StatusFound)
+	})
+	client := srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return nil } // follows anything
+	_, err := Run(probeCtx(t), client, strings.TrimPrefix(srv.URL, "https://"), "u", token.NewSecret(secret), "team/app")
+	if !errors.Is(err, ErrRedirectRefused) {
+		t.Fatalf("err = %v, want ErrRedirectRefused", err)
+	}
+	if len(plain.hits) > 0 {
+		t.Fatalf("credentials went out in clear: %q", plain.hits)
+	}
+}
+
+func TestProbeRefusesLocalPlainRealmOfRemoteRegistry(t *testing.T) {
+	secret := credstoretest.Opaque("tok_")
+	local := newListener(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+local.srv.URL+`/token",service="x"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	// registry.example.com (in the test certificate) is served by srv: a
+	// remote TLS registry, as far as the probe can tell.
+	client := srv.Client()
+	transport := client.Transport.(*http.Transport).Clone()
+	dial := (&net.Dialer{}).DialContext
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == "registry.example.com:443" {
+			addr = srv.Listener.Addr().String()
+		}
+		return dial(ctx, network, addr)
+	}
+	client.Transport = transport
+	_, err := Run(probeCtx(t), client, "registry.example.com", "u", token.NewSecret(secret), "team/app")
+	if err == nil || !strings.Contains(err.Error(), "plain HTTP") {
+		t.Fatalf("err = %v, want a refusal of the plain-HTTP realm", err)
+	}
+	if len(local.hits) > 0 {
+		t.Fatalf("credentials went to the local port: %q", local.hits)
+	}
+}
+
+func TestProbeFollowsRedirectWithinOrigin(t *testing.T) {
+	secret := credstoretest.Opaque("tok_")
+	jwt := makeJWT(t, map[string]any{"access": []access{{"repository", "team/app", []string{"pull"}}}})
+	tr := newTokenRegistry(t, "u", secret, jsonAnswer(map[string]any{"token": jwt}))
+	tr.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/auth" {
+			http.Redirect(w, r, "/token?"+r.URL.RawQuery, http.StatusTemporaryRedirect)
+			return
+		}
+		if r.URL.Path == "/v2/" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+tr.srv.URL+`/auth?extra=1",service="registry.test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		tr.serve(w, r)
+	})
+	res, err := Run(probeCtx(t), nil, tr.host(), "u", token.NewSecret(secret), "team/app")
+	if err != nil || res.Scope != "repository:team/app:pull" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+}
+
+func TestGuardOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		from, to string
+		ok       bool
+	}{
+		{"https://r.example/token", "https://R.example:443/other", true},
+		{"http://127.0.0.1:5000/a", "http://127.0.0.1:5000/b", true},
+		{"https://r.example/token", "http://r.example/token", false},
+		{"https://r.example/token", "https://r.example:8443/token", false},
+		{"https://r.example/token", "https://evil.example/token", false},
+		{"http://127.0.0.1:5000/a", "http://localhost:5000/a", false},
+	} {
+		from, _ := http.NewRequest(http.MethodGet, tc.from, nil)
+		to, _ := http.NewRequest(http.MethodGet, tc.to, nil)
+		err := Guard(nil).CheckRedirect(to, []*http.Request{from})
+		if (err == nil) != tc.ok {
+			t.Errorf("%s -> %s: %v", tc.from, tc.to, err)
 		}
 	}
 }

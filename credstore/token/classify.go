@@ -163,7 +163,7 @@ func classifyDockerOAuth(serverURL, s string) (Classification, bool) {
 		}, true
 	case registryurl.HubRefreshTokenKey:
 		i := strings.LastIndex(s, "..")
-		if i <= 0 || i+2 == len(s) || strings.ContainsAny(s, " \t\r\n") {
+		if i < 0 || !isOAuthRefreshToken(s[:i]) || !isOAuthClientID(s[i+2:]) {
 			return invalid(ProviderDocker, "docker's OAuth refresh token entry holds <token>..<client id>, and this secret does not"), true
 		}
 		conf := ConfidenceContext
@@ -179,6 +179,19 @@ func classifyDockerOAuth(serverURL, s string) (Classification, bool) {
 		}, true
 	}
 	return Classification{}, false
+}
+
+// isOAuthRefreshToken: what an OAuth server issues as a refresh token, 32
+// or more URL-safe characters or dots (Auth0's are "v1." and base64url),
+// not a word a person chose.
+func isOAuthRefreshToken(s string) bool {
+	return len(s) >= 32 && allIn(s, clsURLSafe|clsDot) && !strings.HasPrefix(s, ".") && !strings.HasSuffix(s, ".")
+}
+
+// isOAuthClientID: an OAuth client id as Auth0 issues them, 16 to 64
+// letters, digits, - and _.
+func isOAuthClientID(s string) bool {
+	return len(s) >= 16 && len(s) <= 64 && allIn(s, clsURLSafe)
 }
 
 // classifyByRegistry applies what a registry is known to accept to a

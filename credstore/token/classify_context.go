@@ -52,6 +52,10 @@ type usernameRule struct {
 	// weakOff, when set, is the only provider whose hosts make a misfit
 	// invalid; elsewhere the username is not evidence.
 	weakOff string
+	// on, when set, lists the providers whose hosts the rule is true on
+	// (see mayRun): elsewhere the username is not evidence, and a secret
+	// that fits its shape is judged like any other.
+	on []string
 }
 
 func userIs(names ...string) func(string, string) bool {
@@ -87,23 +91,23 @@ var usernameRules = []usernameRule{
 		expects: "a base64-encoded Google service-account key file"},
 	{match: userIs("00000000-0000-0000-0000-000000000000"), accept: none, provider: ProviderAzureACR,
 		expects: "an Azure Container Registry token (a JWT from az acr login --expose-token)"},
-	{match: userIs("$oauthtoken"), accept: acceptOAuthToken, provider: "",
+	{match: userIs("$oauthtoken"), accept: acceptOAuthToken, provider: "", on: []string{ProviderQuay, ProviderNVIDIA},
 		expects: "a Quay OAuth token or an NVIDIA NGC API key"},
 	{match: userIs("$app"), accept: fixed(120, clsUpperDigit, ProviderQuay, "application token", "a Quay application token"),
-		provider: ProviderQuay, expects: "a Quay application token (120 upper-case letters and digits)"},
+		provider: ProviderQuay, on: []string{ProviderQuay}, expects: "a Quay application token (120 upper-case letters and digits)"},
 	{match: userIs("$token"), accept: fixed(64, clsUpperDigit, ProviderQuay, "access token", "a Quay access token"),
-		provider: ProviderQuay, expects: "a Quay access token (64 upper-case letters and digits)"},
+		provider: ProviderQuay, on: []string{ProviderQuay}, expects: "a Quay access token (64 upper-case letters and digits)"},
 	{match: func(u, _ string) bool { return strings.HasPrefix(u, "robot$") && len(u) > len("robot$") }, accept: acceptHarborRobot,
-		provider: ProviderHarbor, expects: "a Harbor robot secret (8 to 128 characters with upper case, lower case and digits)"},
+		provider: ProviderHarbor, on: []string{ProviderHarbor}, expects: "a Harbor robot secret (8 to 128 characters with upper case, lower case and digits)"},
 	{match: userIs("iamapikey"), accept: fixed(44, clsURLSafe, ProviderIBM, "api key", "an IBM Cloud API key"),
-		provider: ProviderIBM, expects: "an IBM Cloud API key (44 characters)"},
+		provider: ProviderIBM, on: []string{ProviderIBM}, expects: "an IBM Cloud API key (44 characters)"},
 	{match: userIs("iambearer"), accept: none, provider: ProviderIBM, expects: "an IBM Cloud IAM bearer token (a JWT)"},
 	{match: userIs("iamrefresh"), accept: acceptOpaque(ProviderIBM, "refresh token", "an IBM Cloud IAM refresh token"),
-		provider: ProviderIBM, expects: "an IBM Cloud IAM refresh token"},
+		provider: ProviderIBM, on: []string{ProviderIBM}, expects: "an IBM Cloud IAM refresh token"},
 	{match: userIs("gitlab-ci-token"), accept: fixed(20, clsURLSafe, ProviderGitLab, "job token", "a legacy GitLab CI/CD job token"),
-		provider: ProviderGitLab, expects: "a GitLab CI/CD job token (glcbt-…, $CI_JOB_TOKEN)"},
+		provider: ProviderGitLab, on: []string{ProviderGitLab}, expects: "a GitLab CI/CD job token (glcbt-…, $CI_JOB_TOKEN)"},
 	{match: isGitLabDeployUser, accept: fixed(20, clsURLSafe, ProviderGitLab, "deploy token", "a legacy GitLab deploy token"),
-		provider: ProviderGitLab, expects: "a GitLab deploy token (gldt-…)"},
+		provider: ProviderGitLab, on: []string{ProviderGitLab}, expects: "a GitLab deploy token (gldt-…)"},
 	{match: userOnHost("nologin", func(h string) bool { return strings.HasSuffix(h, ".scw.cloud") }), accept: acceptScaleway,
 		provider: ProviderScaleway, expects: "a Scaleway API secret key (a UUID)"},
 	{match: func(u, h string) bool {
@@ -117,7 +121,7 @@ var usernameRules = []usernameRule{
 	{match: func(u, h string) bool { return isRedHatServiceAccount(u) && providerForHost(h) == ProviderRedHat }, accept: none,
 		provider: ProviderRedHat, expects: "a Red Hat registry service-account token (a JWT)"},
 	{match: isQuayRobot, accept: fixed(64, clsUpperDigit, ProviderQuay, "robot token", "a Quay robot token"),
-		provider: ProviderQuay, weakOff: ProviderQuay, expects: "a Quay robot token (64 upper-case letters and digits)"},
+		provider: ProviderQuay, weakOff: ProviderQuay, on: []string{ProviderQuay}, expects: "a Quay robot token (64 upper-case letters and digits)"},
 }
 
 // classifyByUsername applies usernameRules. ok is false when no rule is
@@ -125,7 +129,7 @@ var usernameRules = []usernameRule{
 func classifyByUsername(host, username, s string) (Classification, bool) {
 	for i := range usernameRules {
 		r := &usernameRules[i]
-		if !r.match(username, host) {
+		if !r.match(username, host) || !ruleHolds(r.on, host) {
 			continue
 		}
 		if c, ok := r.accept(host, s); ok {
@@ -137,6 +141,20 @@ func classifyByUsername(host, username, s string) (Classification, bool) {
 		return invalid(r.provider, "the username "+quoteUser(username)+" goes with "+r.expects+", and this secret is not one"), true
 	}
 	return Classification{}, false
+}
+
+// ruleHolds reports whether one of the providers on may run host; an
+// empty on holds everywhere.
+func ruleHolds(on []string, host string) bool {
+	if len(on) == 0 {
+		return true
+	}
+	for _, id := range on {
+		if mayRun(id, host) {
+			return true
+		}
+	}
+	return false
 }
 
 // quoteUser renders a username for a message. Usernames are not secret,

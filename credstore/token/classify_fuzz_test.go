@@ -30,6 +30,9 @@ func FuzzClassify(f *testing.F) {
 	f.Add("quay.io", "$oauthtoken", randFrom(r, upperDig, 40))
 	f.Add("harbor.example.com", "robot$ci", "aA1"+randFrom(r, alnum, 29))
 	f.Add("myreg.azurecr.io", "<token>", "x")
+	f.Add(hub, "robot$ci", "Summer2024")
+	f.Add("ghcr.io", "iamrefresh", "CorrectHorseBattery1")
+	f.Add(registryurl.HubRefreshTokenKey, "alice", "hunter2..x")
 
 	f.Fuzz(func(t *testing.T, server, user, secret string) {
 		c := Classify(server, user, NewSecret(secret))
@@ -41,6 +44,12 @@ func FuzzClassify(f *testing.F) {
 		}
 		if c.Class == ClassToken {
 			revalidate(t, c, secret)
+		}
+		// A secret taken on the username's word alone is taken only on the
+		// hosts where that username means what it says.
+		if host, err := registryurl.Host(server); err == nil && c.Class == ClassToken &&
+			c.Confidence == ConfidenceContext && c.Provider != ProviderDocker && !mayRun(c.Provider, host) {
+			t.Fatalf("%s token (%s) accepted on %s on the username's word", c.Provider, c.Kind, host)
 		}
 		// Reasons and refusals are built from fixed text, the host and
 		// the username. A secret with a control byte cannot be any of

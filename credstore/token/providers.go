@@ -47,6 +47,9 @@ type provider struct {
 	// create says where or how to create a token for host; "" for the
 	// generic advice.
 	create func(host string) string
+	// selfHosted: people also run it on hosts of their own, so any host
+	// no other provider runs may be one of its.
+	selfHosted bool
 	// revoke returns the page where the token of username on host is
 	// revoked and what to look for there; both "" when not known.
 	revoke func(host, username string) (url, how string)
@@ -64,7 +67,7 @@ var providers = []provider{
 			return "create a personal access token (classic) with read:packages (and write:packages to push): https://github.com/settings/tokens"
 		},
 		revoke: page("https://github.com/settings/tokens", "")},
-	{id: ProviderGitLab, name: "GitLab",
+	{id: ProviderGitLab, name: "GitLab", selfHosted: true,
 		runs: func(n string) bool {
 			return n == "registry.gitlab.com" || strings.HasPrefix(n, "gitlab.") || strings.Contains(n, ".gitlab.")
 		},
@@ -95,7 +98,7 @@ var providers = []provider{
 			return "get a token with: gcloud auth print-access-token, and log in as oauth2accesstoken"
 		},
 		revoke: page("https://console.cloud.google.com/iam-admin/serviceaccounts", "the service account's Keys tab; access tokens expire within an hour")},
-	{id: ProviderQuay, name: "Quay",
+	{id: ProviderQuay, name: "Quay", selfHosted: true,
 		runs: func(n string) bool { return n == "quay.io" },
 		create: func(string) string {
 			return "create a robot account in Quay (Account settings > Robot accounts) and log in as namespace+robot"
@@ -134,7 +137,7 @@ var providers = []provider{
 	{id: ProviderRedHat, name: "Red Hat",
 		runs:   func(n string) bool { return n == "registry.redhat.io" || n == "registry.connect.redhat.com" },
 		revoke: page("https://access.redhat.com/terms-based-registry/", "the registry service account")},
-	{id: ProviderJFrog, name: "JFrog",
+	{id: ProviderJFrog, name: "JFrog", selfHosted: true,
 		runs: func(n string) bool { return strings.HasSuffix(n, ".jfrog.io") },
 		create: func(string) string {
 			return "create an identity token in Artifactory (Edit profile > Generate an identity token)"
@@ -148,7 +151,7 @@ var providers = []provider{
 	{id: ProviderAzureEntra, name: "Microsoft Entra ID",
 		create: func(string) string { return createAzure },
 		revoke: page("https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade", "the application's Certificates & secrets")},
-	{id: ProviderHarbor, name: "Harbor",
+	{id: ProviderHarbor, name: "Harbor", selfHosted: true,
 		create: func(string) string {
 			return "create a robot account in Harbor (Administration > Robot accounts) and log in as robot$name"
 		},
@@ -201,6 +204,19 @@ func providerForHost(host string) string {
 	return ""
 }
 
+// mayRun reports whether provider id may run the registry host[:port]:
+// a host it is known to run, or, for a self-hosted provider, a host no
+// known provider runs. Docker Hub is never a Harbor, nor ghcr.io an IBM
+// registry.
+func mayRun(id, host string) bool {
+	hp := providerForHost(host)
+	if hp != "" {
+		return hp == id
+	}
+	p := providerByID(id)
+	return p != nil && p.selfHosted && hostName(host) != ""
+}
+
 // createHint says where to create a token for a registry.
 func createHint(host, provider string) string {
 	if provider == "" {
@@ -214,12 +230,18 @@ func createHint(host, provider string) string {
 
 // RevokeAt returns the page where a token is revoked and a note on what
 // to look for there, judged by its provider id or else by the registry
-// host[:port]; both "" when not known or there is nothing to revoke.
+// host[:port]; both "" when not known or there is nothing to revoke. A
+// self-hosted provider's page is on the registry's own host, so it is
+// given only where that provider may run: never a made-up page on a host
+// that another provider runs.
 func RevokeAt(provider, host, username string) (url, how string) {
 	if provider == "" || provider == ProviderUnknown {
 		provider = providerForHost(host)
 	}
 	if p := providerByID(provider); p != nil && p.revoke != nil {
+		if p.selfHosted && !mayRun(provider, host) {
+			return "", ""
+		}
 		return p.revoke(host, username)
 	}
 	return "", ""

@@ -1,4 +1,4 @@
-package credstore
+package doctor
 
 import (
 	"errors"
@@ -9,20 +9,64 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychainmem"
 )
+
+// fixture is a store on a fresh state directory and an in-memory keychain,
+// with a fixed clock.
+type fixture struct {
+	t   *testing.T
+	dir string
+	kc  *keychainmem.Memory
+	now time.Time
+	s   *credstore.Store
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: filepath.Join(t.TempDir(), "state"), kc: keychainmem.NewMemory(),
+		now: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	s, err := credstore.New(credstore.Options{
+		StateDir: f.dir,
+		Open:     func(string) (keychain.Backend, string, error) { return f.kc, "", nil },
+		Now:      func() time.Time { return f.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s = s
+	return f
+}
+
+func (f *fixture) add(url, user, secret string) {
+	f.t.Helper()
+	if err := f.s.Add(&credentials.Credentials{ServerURL: url, Username: user, Secret: secret}); err != nil {
+		f.t.Fatalf("store %s: %v", url, err)
+	}
+}
+
+func writeDockerConfig(t *testing.T, dir, config string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, dockerconfig.DockerConfigFile), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // doctorOpts points the doctor at an empty docker config dir and a PATH
 // that has only docker-credential-pat.
-func doctorOpts(t *testing.T, repair bool) DoctorOptions {
-	return DoctorOptions{
+func doctorOpts(t *testing.T, repair bool) Options {
+	return Options{
 		Repair:          repair,
 		DockerConfigDir: t.TempDir(),
 		LookPath: func(file string) (string, error) {
-			if file == HelperProgram {
+			if file == credstore.HelperProgram {
 				return "/usr/local/bin/" + file, nil
 			}
 			return "", errors.New("not found")
@@ -52,7 +96,7 @@ func only(t *testing.T, r Report, name string) Check {
 
 func TestDoctorBackendRoundTrip(t *testing.T) {
 	f := newFixture(t)
-	r := f.s.Doctor(doctorOpts(t, false))
+	r := Run(f.s, doctorOpts(t, false))
 	c := only(t, r, "backend")
 	if c.Status != StatusOK || !strings.Contains(c.Detail, "a write, read and delete answered") {
 		t.Errorf("backend check = %+v", c)
@@ -78,7 +122,7 @@ func TestDoctorBackendFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.kc.FailNext("set", tc.err)
-			r := f.s.Doctor(doctorOpts(t, false))
+			r := Run(f.s, doctorOpts(t, false))
 			c := only(t, r, "backend")
 			if c.Status != StatusFail || !strings.Contains(c.Detail, tc.want) || c.Hint != hint.First(tc.err) {
 				t.Errorf("backend check = %+v", c)
@@ -92,13 +136,13 @@ func TestDoctorBackendFailures(t *testing.T) {
 
 func TestDoctorBackendDoesNotOpen(t *testing.T) {
 	f := newFixture(t)
-	s, err := New(Options{StateDir: f.dir, Open: func(string) (keychain.Backend, string, error) {
+	s, err := credstore.New(credstore.Options{StateDir: f.dir, Open: func(string) (keychain.Backend, string, error) {
 		return nil, "no session bus", &keychain.Error{Backend: "secretservice", Op: "open", Kind: keychain.ErrUnavailable, Hint: "use --backend keyctl"}
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := only(t, s.Doctor(doctorOpts(t, false)), "backend")
+	c := only(t, Run(s, doctorOpts(t, false)), "backend")
 	if c.Status != StatusFail || !strings.Contains(c.Detail, "no session bus") || c.Hint != "use --backend keyctl" {
 		t.Errorf("backend check = %+v", c)
 	}
@@ -111,7 +155,7 @@ func TestDoctorRebuildsCorruptIndex(t *testing.T) {
 	f.add("a.example.com", "alice", credstoretest.GitHub("ghp_"))
 	f.add("b.example.com", "bob", credstoretest.DockerHubPAT())
 	f.add("c.example.com", "carol", credstoretest.GitHub("ghp_"))
-	if _, err := f.s.Annotate("a.example.com", func(e *Entry) error { e.Description = "kept"; return nil }); err != nil {
+	if _, err := f.s.Annotate("a.example.com", func(e *credstore.Entry) error { e.Description = "kept"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(f.s.IndexPath())
@@ -124,7 +168,7 @@ func TestDoctorRebuildsCorruptIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := doctorOpts(t, false)
-	if c := only(t, f.s.Doctor(opts), "index"); c.Status != StatusFail || !strings.Contains(c.Detail, f.s.IndexPath()) {
+	if c := only(t, Run(f.s, opts), "index"); c.Status != StatusFail || !strings.Contains(c.Detail, f.s.IndexPath()) {
 		t.Fatalf("index check on a corrupt file = %+v", c)
 	}
 	// c is known only from config.json's auths, as docker writes it.
@@ -132,7 +176,7 @@ func TestDoctorRebuildsCorruptIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Repair = true
-	r := f.s.Doctor(opts)
+	r := Run(f.s, opts)
 	c := only(t, r, "index")
 	if c.Status != StatusOK || !strings.Contains(c.Repaired, "rebuilt 3 entries") {
 		t.Fatalf("index check with --repair = %+v", c)
@@ -161,26 +205,6 @@ func TestDoctorRebuildsCorruptIndex(t *testing.T) {
 	}
 }
 
-func TestKeysInText(t *testing.T) {
-	text := []byte(`{"version":1,"entries":{"ghcr.io":{"serverURL":"https://ghcr.io","username":"a","scope":["repository:x/y:pull"],"createdAt":"2026-01-01T00:00:00Z","fingerprint":"sha256:0123456789ab"},"localhost:5000":{"kind":"personal access token","provider":"github","state":"storing"}, "https://index.docker.io/v1/": {`)
-	got := keysInText(text)
-	want := []string{"ghcr.io", "localhost:5000", registryurl.HubKey}
-	if !slices.Equal(got, want) {
-		t.Errorf("keysInText = %q, want %q", got, want)
-	}
-}
-
-func TestReplaceRepositoryScope(t *testing.T) {
-	got := replaceRepositoryScope([]string{"repository:team/app:pull,push,delete", "write:packages", "repository:team/base:pull"}, "team/app", "repository:team/app:pull")
-	want := []string{"write:packages", "repository:team/base:pull", "repository:team/app:pull"}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	if got := replaceRepositoryScope([]string{"repository:team/app:pull"}, "team/app", ""); len(got) != 0 || got == nil {
-		t.Errorf("nothing granted: got %#v, want an empty list", got)
-	}
-}
-
 // setup --migrate keeps the config.json it changed as a backup, with the
 // moved credentials still in it: doctor says so, with the command that
 // removes it, and names no secret; once it is gone the check passes.
@@ -190,7 +214,10 @@ func TestDoctorFlagsPlaintextBackups(t *testing.T) {
 	secrets := []string{credstoretest.Opaque("pw-"), credstoretest.GitHub("ghp_")}
 	writeDockerConfig(t, dir, `{"auths": {"registry.example.com": {"auth": "`+credstoretest.BasicAuth("alice", secrets[0])+
 		`"}, "ghcr.io": {"username": "octocat", "password": "`+secrets[1]+`"}}}`)
-	cfg := loadDockerConfig(t, dir)
+	cfg, err := dockerconfig.LoadDockerConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.SetCredsStore("pat")
 	if err := cfg.Save(); err != nil {
 		t.Fatal(err)
@@ -201,7 +228,7 @@ func TestDoctorFlagsPlaintextBackups(t *testing.T) {
 	}
 	opts := doctorOpts(t, false)
 	opts.DockerConfigDir = dir
-	c := only(t, f.s.Doctor(opts), "backups")
+	c := only(t, Run(f.s, opts), "backups")
 	if c.Status != StatusWarn || !strings.Contains(c.Detail, backup) || !strings.Contains(c.Hint, "rm "+backup) {
 		t.Errorf("backups check with a plaintext backup = %+v", c)
 	}
@@ -213,7 +240,7 @@ func TestDoctorFlagsPlaintextBackups(t *testing.T) {
 	if err := os.Remove(backup); err != nil {
 		t.Fatal(err)
 	}
-	if c := only(t, f.s.Doctor(opts), "backups"); c.Status != StatusOK {
+	if c := only(t, Run(f.s, opts), "backups"); c.Status != StatusOK {
 		t.Errorf("backups check after rm = %+v", c)
 	}
 }
@@ -226,14 +253,15 @@ func TestDoctorCheckNames(t *testing.T) {
 	f.add("ghcr.io", "alice", credstoretest.GitHub("ghp_"))
 	for _, expired := range []bool{false, true} {
 		if expired {
-			if _, err := f.s.Annotate("ghcr.io", func(e *Entry) error {
-				e.ExpiresAt = timePtr(f.clock.now().Add(-time.Hour))
+			if _, err := f.s.Annotate("ghcr.io", func(e *credstore.Entry) error {
+				at := f.now.Add(-time.Hour)
+				e.ExpiresAt = &at
 				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		r := f.s.Doctor(doctorOpts(t, false))
+		r := Run(f.s, doctorOpts(t, false))
 		for _, c := range r.Checks {
 			if !slices.Contains(Checks, c.Name) {
 				t.Errorf("check %q (%s) is not one of Checks", c.Name, c.Detail)

@@ -1,35 +1,32 @@
-package credstore
+// Package doctor checks the whole set-up of docker-credential-pat: the
+// keychain backend, docker's config.json, the index, the keychain's
+// agreement with it, the tokens. Each finding is a Check with a status,
+// one line and a fix; with Repair it mends what is safe to mend without
+// asking, through the store. It never prints.
+package doctor
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
-
-// This file holds the doctor: checks of the whole set-up (keychain backend,
-// docker config, index, tokens), each with a status, one line and a fix,
-// and the repairs that are safe to make without asking.
 
 // Doctor statuses.
 const (
@@ -96,8 +93,8 @@ func (r *Report) fail(name, detail, hint string) {
 	r.add(Check{Name: name, Status: StatusFail, Detail: detail, Hint: hint})
 }
 
-// DoctorOptions configure Doctor. Zero values mean the defaults.
-type DoctorOptions struct {
+// Options configure Run. Zero values mean the defaults.
+type Options struct {
 	// Repair mends what can be mended without a decision: an unreadable
 	// index is moved aside and rebuilt from the keychain, permissions are
 	// tightened, interrupted changes finished, entries whose secret is gone
@@ -112,31 +109,28 @@ type DoctorOptions struct {
 	Timeout time.Duration
 }
 
-// doctorKeyPrefix names the throwaway keychain item of the backend check.
-const doctorKeyPrefix = "docker-credential-pat-doctor-"
+// keyPrefix names the throwaway keychain item of the backend check.
+const keyPrefix = "docker-credential-pat-doctor-"
 
-// maxRebuildKeys bounds the keychain look-ups of an index rebuild.
-const maxRebuildKeys = 500
-
-// doctor is one run of Doctor.
+// doctor is one run of Run.
 type doctor struct {
-	s    *Store
-	opts DoctorOptions
+	s    *credstore.Store
+	opts Options
 	now  time.Time
 	r    Report
 	cfg  *dockerconfig.DockerConfig // nil when it could not be read
 }
 
-// Doctor checks the set-up and, with opts.Repair, mends what it safely can.
-// It never prints and never fails as a whole: every problem is a Check.
-func (s *Store) Doctor(opts DoctorOptions) Report {
+// Run checks the set-up of s and, with opts.Repair, mends what it safely
+// can. It never prints and never fails as a whole: every problem is a Check.
+func Run(s *credstore.Store, opts Options) Report {
 	if opts.LookPath == nil {
 		opts.LookPath = exec.LookPath
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 3 * DefaultTimeout
+		opts.Timeout = 3 * credstore.DefaultTimeout
 	}
-	d := &doctor{s: s, opts: opts, now: s.now().UTC()}
+	d := &doctor{s: s, opts: opts, now: s.Now().UTC()}
 	d.backend()
 	d.dockerConfig()
 	if d.index() {
@@ -148,21 +142,6 @@ func (s *Store) Doctor(opts DoctorOptions) Report {
 		d.permissions()
 	}
 	return d.r
-}
-
-// openDefault opens the backend for new entries, remembering it as
-// backendFor does, and returns why auto chose it. Unlike backendFor it
-// announces nothing: the doctor reports the choice itself.
-func (s *Store) openDefault() (keychain.Backend, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, reason, err := s.open(s.backend)
-	if err != nil {
-		return nil, reason, err
-	}
-	s.backends[s.backend] = b
-	s.backends[b.Name()] = b
-	return b, reason, nil
 }
 
 // hintOr is err's hint, or fallback.
@@ -177,13 +156,13 @@ func hintOr(err error, fallback string) string {
 // read and delete of a throwaway item.
 func (d *doctor) backend() {
 	const name = CheckBackend
-	b, reason, err := d.s.openDefault()
+	b, reason, err := d.s.OpenDefault()
 	if err != nil {
 		detail := err.Error()
 		if reason != "" {
 			detail = reason + ": " + detail
 		}
-		d.r.fail(name, fmt.Sprintf("%s: cannot open: %s", d.s.backend, detail),
+		d.r.fail(name, fmt.Sprintf("%s: cannot open: %s", d.s.DefaultBackend(), detail),
 			hintOr(err, "try another backend: --backend keyctl or --backend secretservice"))
 		return
 	}
@@ -191,7 +170,7 @@ func (d *doctor) backend() {
 	if reason != "" {
 		what += " (" + reason + ")"
 	}
-	ctx, cancel := context.WithTimeout(d.s.ctx, d.opts.Timeout)
+	ctx, cancel := context.WithTimeout(d.s.Context(), d.opts.Timeout)
 	defer cancel()
 	start := time.Now()
 	if err := roundTrip(ctx, b); err != nil {
@@ -204,7 +183,7 @@ func (d *doctor) backend() {
 				hintOr(err, "use another backend: --backend keyctl"))
 		case errors.Is(err, keychain.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 			d.r.fail(name, what+": no answer within "+d.opts.Timeout.String()+": "+err.Error(),
-				hintOr(err, "unlock the keyring, or raise "+EnvTimeout))
+				hintOr(err, "unlock the keyring, or raise "+credstore.EnvTimeout))
 		default:
 			d.r.fail(name, what+": the write, read and delete probe failed: "+err.Error(),
 				hintOr(err, "use another backend: --backend keyctl"))
@@ -229,7 +208,7 @@ func elapsed(d time.Duration) string {
 func roundTrip(ctx context.Context, b keychain.Backend) error {
 	rnd := make([]byte, 8)
 	_, _ = rand.Read(rnd)
-	key := doctorKeyPrefix + hex.EncodeToString(rnd)
+	key := keyPrefix + hex.EncodeToString(rnd)
 	want := []byte("docker-credential-pat doctor " + hex.EncodeToString(rnd))
 	if err := b.Set(ctx, key, want); err != nil {
 		return fmt.Errorf("write: %w", err)
@@ -283,7 +262,7 @@ func (d *doctor) keyctl(b keychain.Backend) {
 	expiry := "kernel.keys.persistent_keyring_expiry seconds"
 	if qerr == nil && q.PersistentExpirySeconds > 0 {
 		expiry = fmt.Sprintf("%ds (%s, kernel.keys.persistent_keyring_expiry)", q.PersistentExpirySeconds,
-			strings.TrimPrefix(RelativeTime(d.now.Add(time.Duration(q.PersistentExpirySeconds)*time.Second), d.now), "in "))
+			strings.TrimPrefix(when.Relative(d.now.Add(time.Duration(q.PersistentExpirySeconds)*time.Second), d.now), "in "))
 	}
 	var quota string
 	high := false
@@ -302,7 +281,7 @@ func (d *doctor) keyctl(b keychain.Backend) {
 	case keychain.KeyctlPersistent:
 		detail := "items in the persistent keyring: they survive logout, not reboot, and go after " + expiry + " unused; " + quota
 		if high {
-			d.r.warn(name, detail, "remove unused tokens: "+d.s.command("prune --unused-for 90d")+", or raise kernel.keys.maxbytes")
+			d.r.warn(name, detail, "remove unused tokens: "+d.s.Command("prune --unused-for 90d")+", or raise kernel.keys.maxbytes")
 			return
 		}
 		d.r.ok(name, detail)
@@ -328,7 +307,7 @@ func (d *doctor) dockerConfig() {
 		return
 	}
 	d.cfg = cfg
-	self, selfErr := d.opts.LookPath(d.s.program)
+	self, selfErr := d.opts.LookPath(d.s.Program())
 
 	// credsStore
 	switch store := cfg.CredsStore(); {
@@ -337,40 +316,40 @@ func (d *doctor) dockerConfig() {
 		if !cfg.Exists() {
 			what = cfg.Path() + " does not exist: docker would keep credentials in plain text"
 		}
-		d.r.warn(CheckCredsStore, what, d.s.command("setup"))
-	case store == HelperName && selfErr != nil:
-		d.r.fail(CheckCredsStore, `"pat", but `+d.s.program+" is not on PATH: every docker pull and push fails",
-			"install it on PATH: "+installHint(d.s.program))
-	case store == HelperName:
+		d.r.warn(CheckCredsStore, what, d.s.Command("setup"))
+	case store == credstore.HelperName && selfErr != nil:
+		d.r.fail(CheckCredsStore, `"pat", but `+d.s.Program()+" is not on PATH: every docker pull and push fails",
+			"install it on PATH: "+credstore.InstallHint(d.s.Program()))
+	case store == credstore.HelperName:
 		d.r.ok(CheckCredsStore, `"pat": docker runs `+self)
 	default:
 		helper := "docker-credential-" + store
 		if _, err := d.opts.LookPath(helper); err != nil {
 			d.r.fail(CheckCredsStore, fmt.Sprintf("%q names %s, which is not on PATH: every docker pull and push fails", store, helper),
-				d.s.command("setup"))
+				d.s.Command("setup"))
 		} else {
-			d.r.warn(CheckCredsStore, fmt.Sprintf("%q: docker keeps new logins with %s, not %s", store, helper, d.s.program),
-				d.s.command("setup"))
+			d.r.warn(CheckCredsStore, fmt.Sprintf("%q: docker keeps new logins with %s, not %s", store, helper, d.s.Program()),
+				d.s.Command("setup"))
 		}
 	}
 
 	// this program on PATH (a failure is reported above when credsStore needs it)
 	if selfErr == nil {
-		d.r.ok(CheckPATH, d.s.program+" is "+self)
-	} else if cfg.CredsStore() != HelperName {
-		d.r.warn(CheckPATH, d.s.program+" is not on PATH: docker cannot run it",
-			"install it on PATH: "+installHint(d.s.program))
+		d.r.ok(CheckPATH, d.s.Program()+" is "+self)
+	} else if cfg.CredsStore() != credstore.HelperName {
+		d.r.warn(CheckPATH, d.s.Program()+" is not on PATH: docker cannot run it",
+			"install it on PATH: "+credstore.InstallHint(d.s.Program()))
 	}
 
 	// credHelpers
 	var routed []string
-	for _, h := range d.s.credHelpers(cfg) {
+	for _, h := range d.s.CredHelpers(cfg) {
 		if _, err := d.opts.LookPath(h.Program); err != nil {
 			d.r.fail(CheckCredHelpers, fmt.Sprintf("%s goes to %s, which is not on PATH: docker fails every pull from it", h.Registry, h.Program),
 				"install "+h.Program+", or remove "+h.Registry+" from credHelpers in "+cfg.Path())
 			continue
 		}
-		if h.Helper != HelperName {
+		if h.Helper != credstore.HelperName {
 			routed = append(routed, h.Registry+" → "+h.Program)
 		}
 	}
@@ -391,8 +370,8 @@ func (d *doctor) dockerConfig() {
 		}
 	}
 	if len(names) > 0 {
-		d.r.warn(CheckPlaintext, fmt.Sprintf("%d credential(s) in plain text in %s: %s", len(names), cfg.Path(), strings.Join(names, ", ")),
-			d.s.command("setup --migrate"))
+		d.r.warn(CheckPlaintext, fmt.Sprintf("%s in plain text in %s: %s", when.Plural(len(names), "credential"), cfg.Path(), strings.Join(names, ", ")),
+			d.s.Command("setup --migrate"))
 	} else {
 		d.r.ok(CheckPlaintext, "no credentials in plain text in "+cfg.Path())
 	}
@@ -410,8 +389,8 @@ func (d *doctor) dockerConfig() {
 			what = append(what, fmt.Sprintf("%s (%d)", b.Path, b.Credentials))
 			paths = append(paths, b.Path)
 		}
-		d.r.warn(CheckBackups, fmt.Sprintf("%d backup(s) of %s hold credentials in plain text: %s",
-			len(backups), dockerconfig.DockerConfigFile, strings.Join(what, ", ")),
+		d.r.warn(CheckBackups, fmt.Sprintf("credentials in plain text in %s of %s: %s",
+			when.Plural(len(backups), "backup"), dockerconfig.DockerConfigFile, strings.Join(what, ", ")),
 			"once docker works with the keychain, remove them: rm "+strings.Join(paths, " "))
 	}
 }
@@ -437,34 +416,31 @@ func (d *doctor) authsKeys() []string {
 func (d *doctor) index() bool {
 	const name = CheckIndex
 	path := d.s.IndexPath()
-	x, err := d.s.readIndex()
-	if err == nil {
-		_, err = x.all()
-	}
+	all, err := d.s.AllEntries()
 	if err == nil {
 		if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
 			d.r.ok(name, path+" does not exist yet: no tokens stored")
 		} else {
-			d.r.ok(name, fmt.Sprintf("%s: %d entries", path, len(x.entries)))
+			d.r.ok(name, path+": "+when.Plural(len(all), "entry"))
 		}
 		return true
 	}
-	if !errors.Is(err, ErrIndexCorrupt) || !d.opts.Repair {
-		hint := d.s.command("doctor --repair")
-		if !errors.Is(err, ErrIndexCorrupt) {
+	if !errors.Is(err, credstore.ErrIndexCorrupt) || !d.opts.Repair {
+		hint := d.s.Command("doctor --repair")
+		if !errors.Is(err, credstore.ErrIndexCorrupt) {
 			hint = "check the permissions of " + path
 		}
 		d.r.fail(name, err.Error(), hint)
 		return false
 	}
-	aside, rebuilt, rerr := d.s.rebuildIndex(d.now, d.authsKeys())
+	aside, rebuilt, rerr := d.s.RebuildIndex(d.authsKeys())
 	if rerr != nil {
 		d.r.add(Check{Name: name, Status: StatusFail, Detail: err.Error(),
 			Hint: "move " + path + " aside and log in again", Repaired: "rebuild failed: " + rerr.Error()})
 		return false
 	}
 	d.r.add(Check{Name: name, Status: StatusOK, Detail: err.Error(),
-		Repaired: fmt.Sprintf("moved it to %s and rebuilt %d entries from the keychain%s", aside, len(rebuilt), listed(rebuilt))})
+		Repaired: fmt.Sprintf("moved it to %s and rebuilt %s from the keychain%s", aside, when.Plural(len(rebuilt), "entry"), listed(rebuilt))})
 	return true
 }
 
@@ -475,175 +451,11 @@ func listed(names []string) string {
 	return ": " + strings.Join(names, ", ")
 }
 
-// rebuildIndex moves an unreadable index aside and writes a new one with
-// an entry for every keychain item it can find: under the keys the old
-// file's text names, and under extra. What the old file still says about
-// an entry (one entry a line, as the index is written) is kept where the
-// keychain item matches it.
-func (s *Store) rebuildIndex(now time.Time, extra []string) (aside string, rebuilt []string, err error) {
-	if err := s.ensureDir(); err != nil {
-		return "", nil, err
-	}
-	unlock, err := lockState(s.dir)
-	if err != nil {
-		return "", nil, err
-	}
-	defer unlock()
-	path := s.IndexPath()
-	if x, err := s.readIndex(); err == nil {
-		if _, err := x.all(); err == nil {
-			return "", nil, errors.New("the index was repaired meanwhile")
-		}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", nil, err
-	}
-	aside = path + ".corrupt-" + now.Format("20060102T150405Z")
-	if _, err := os.Lstat(aside); err == nil {
-		aside = fmt.Sprintf("%s-%d", aside, now.UnixNano()%1e6)
-	}
-	if err := os.Rename(path, aside); err != nil {
-		return "", nil, err
-	}
-	salvaged := salvageEntries(data)
-	keys := keysInText(data)
-	keys = append(keys, extra...)
-	for k := range salvaged {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	keys = slices.Compact(keys)
-	if len(keys) > maxRebuildKeys {
-		keys = keys[:maxRebuildKeys]
-	}
-	backends := []string{""}
-	for _, n := range backendsInText(data) {
-		backends = append(backends, n)
-	}
-	x, err := readIndex(path) // missing now: an empty index
-	if err != nil {
-		return aside, nil, err
-	}
-	for _, key := range keys {
-		for _, bn := range backends {
-			b, err := s.backendFor(bn)
-			if err != nil {
-				continue
-			}
-			item, err := b.Get(s.ctx, key)
-			if err != nil {
-				continue
-			}
-			e, err := entryFromItem(key, b.Name(), item, now)
-			if err != nil {
-				continue
-			}
-			if old := salvaged[key]; old != nil && old.Fingerprint == e.Fingerprint && old.Username == e.Username {
-				keep := *old
-				keep.Key, keep.Backend, keep.State, keep.Listed = key, b.Name(), "", false
-				if keep.Scope == nil {
-					keep.Scope = []string{}
-				}
-				e = &keep
-			}
-			x.put(e)
-			rebuilt = append(rebuilt, registryurl.Display(e.ServerURL))
-			break
-		}
-	}
-	if err := x.write(true); err != nil {
-		return aside, nil, err
-	}
-	return aside, rebuilt, nil
-}
-
-// entryFromItem makes an index entry from a keychain item stored under key.
-func entryFromItem(key, backend string, item []byte, now time.Time) (*Entry, error) {
-	p, err := decodePayload(item)
-	if err != nil {
-		return nil, err
-	}
-	if k, err := registryurl.Canonical(p.ServerURL); err != nil || k != key {
-		return nil, errors.New("the item names another registry")
-	}
-	secret := token.NewSecret(p.Secret)
-	e := &Entry{Key: key, ServerURL: p.ServerURL, Username: p.Username, Backend: backend, Scope: []string{},
-		CreatedAt: now, UpdatedAt: now, Fingerprint: Fingerprint(secret)}
-	applyClass(e, token.Classify(p.ServerURL, p.Username, secret), true)
-	return e, nil
-}
-
-// jsonStrings matches the JSON strings of a text, for keys to look up.
-// Regexps used by doctor and probe compile on first use, not at start-up:
-// every get would pay for them (this one, with {1,1000}, costs ~20 ms).
-var jsonStrings = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`"((?:[^"\\\x00-\x1f]|\\.){1,1000})"`)
-})
-
-// keysInText returns the canonical registry keys named in a damaged index.
-func keysInText(data []byte) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, m := range jsonStrings().FindAll(data, -1) {
-		var s string
-		if json.Unmarshal(m, &s) != nil {
-			continue
-		}
-		key, err := registryurl.Canonical(s)
-		if err != nil {
-			continue
-		}
-		host, err := registryurl.Host(key)
-		if err != nil || !(strings.ContainsAny(host, ".:") || host == "localhost") {
-			continue
-		}
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, key)
-		}
-	}
-	return out
-}
-
-var backendField = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`"backend"\s*:\s*"([a-z]{1,32})"`)
-})
-
-// backendsInText returns the backend names a damaged index mentions.
-func backendsInText(data []byte) []string {
-	var out []string
-	for _, m := range backendField().FindAllSubmatch(data, -1) {
-		if n := string(m[1]); !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// salvageEntries reads the entry lines of a damaged index that are still
-// whole, as encode writes them: `    "key": {...},`.
-func salvageEntries(data []byte) map[string]*Entry {
-	out := map[string]*Entry{}
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		key, raw, ok := splitMember(bytes.TrimPrefix(line, []byte("    ")))
-		if !ok || len(raw) < 2 || raw[0] != '{' {
-			continue
-		}
-		var e Entry
-		if json.Unmarshal(raw, &e) != nil {
-			continue
-		}
-		out[key] = &e
-	}
-	return out
-}
-
 // permissions checks that the state directory is 0700 and its files 0600,
 // and with Repair makes them so.
 func (d *doctor) permissions() {
 	const name = CheckPermissions
-	dir := d.s.dir
+	dir := d.s.StateDir()
 	if runtime.GOOS == "windows" {
 		d.r.ok(name, "not checked on windows: the user profile's ACLs keep "+dir+" private")
 		return
@@ -672,9 +484,9 @@ func (d *doctor) permissions() {
 		return
 	}
 	// The files of the state directory, and of uses/ in it.
-	if uses, err := os.ReadDir(filepath.Join(dir, usesDir)); err == nil {
-		if st, err := os.Stat(filepath.Join(dir, usesDir)); err == nil && st.Mode().Perm()&0o077 != 0 {
-			bad = append(bad, loose{filepath.Join(dir, usesDir), st.Mode().Perm(), 0o700})
+	if uses, err := os.ReadDir(filepath.Join(dir, credstore.UsesDir)); err == nil {
+		if st, err := os.Stat(filepath.Join(dir, credstore.UsesDir)); err == nil && st.Mode().Perm()&0o077 != 0 {
+			bad = append(bad, loose{filepath.Join(dir, credstore.UsesDir), st.Mode().Perm(), 0o700})
 		}
 		for _, de := range uses {
 			ents = append(ents, usesEntry{de})
@@ -703,7 +515,7 @@ func (d *doctor) permissions() {
 	}
 	detail := "readable by others: " + strings.Join(what, ", ")
 	if !d.opts.Repair {
-		d.r.warn(name, detail, d.s.command("doctor --repair")+", or: "+strings.Join(cmds, "; "))
+		d.r.warn(name, detail, d.s.Command("doctor --repair")+", or: "+strings.Join(cmds, "; "))
 		return
 	}
 	var failed []string
@@ -724,18 +536,14 @@ func (d *doctor) permissions() {
 // directory.
 type usesEntry struct{ fs.DirEntry }
 
-func (u usesEntry) Name() string { return filepath.Join(usesDir, u.DirEntry.Name()) }
+func (u usesEntry) Name() string { return filepath.Join(credstore.UsesDir, u.DirEntry.Name()) }
 
 // interrupted reports entries a killed process left half stored or half
 // erased; Repair finishes them as the next write would.
 func (d *doctor) interrupted() {
 	const name = CheckInterrupted
 	pending := func() ([]string, error) {
-		x, err := d.s.readIndex()
-		if err != nil {
-			return nil, err
-		}
-		all, err := x.all()
+		all, err := d.s.AllEntries()
 		if err != nil {
 			return nil, err
 		}
@@ -750,11 +558,11 @@ func (d *doctor) interrupted() {
 	if d.opts.Repair {
 		// Use records of erased entries (a process killed between the
 		// erase and the record's removal) hold no secret; drop them.
-		_ = d.s.locked(func(x *index) error { d.s.sweepUses(x); return nil })
+		_ = d.s.SweepUses()
 	}
 	before, err := pending()
 	if err != nil {
-		d.r.fail(name, err.Error(), d.s.command("doctor --repair"))
+		d.r.fail(name, err.Error(), d.s.Command("doctor --repair"))
 		return
 	}
 	if len(before) == 0 {
@@ -763,13 +571,10 @@ func (d *doctor) interrupted() {
 	}
 	detail := "interrupted changes: " + strings.Join(before, ", ")
 	if !d.opts.Repair {
-		d.r.warn(name, detail, d.s.command("doctor --repair"))
+		d.r.warn(name, detail, d.s.Command("doctor --repair"))
 		return
 	}
-	err = d.s.locked(func(x *index) error {
-		d.s.repair(x)
-		return x.write(true)
-	})
+	err = d.s.FinishInterrupted()
 	after, perr := pending()
 	if err == nil {
 		err = perr
@@ -780,13 +585,13 @@ func (d *doctor) interrupted() {
 			rep = err.Error()
 		}
 		d.r.add(Check{Name: name, Status: StatusWarn, Detail: detail,
-			Hint: "make the keychain reachable (see the backend check), then: " + d.s.command("doctor --repair"), Repaired: rep})
+			Hint: "make the keychain reachable (see the backend check), then: " + d.s.Command("doctor --repair"), Repaired: rep})
 		return
 	}
 	d.r.add(Check{Name: name, Status: StatusOK, Detail: detail, Repaired: "finished them"})
 }
 
-func orKey(e *Entry) string {
+func orKey(e *credstore.Entry) string {
 	if e.ServerURL != "" {
 		return e.ServerURL
 	}
@@ -798,96 +603,39 @@ func orKey(e *Entry) string {
 // Repair drops entries whose secret is gone and lists lost items again.
 func (d *doctor) agreement() {
 	const name = CheckKeychain
-	x, err := d.s.readIndex()
-	if err != nil {
-		d.r.fail(name, err.Error(), d.s.command("doctor --repair"))
-		return
+	n := 0
+	if all, err := d.s.AllEntries(); err == nil {
+		n = len(all)
 	}
-	all, err := x.all()
-	if err != nil {
-		d.r.fail(name, err.Error(), d.s.command("doctor --repair"))
-		return
-	}
-	ctx, cancel := context.WithTimeout(d.s.ctx, d.opts.Timeout+time.Duration(len(all))*DefaultTimeout)
+	ctx, cancel := context.WithTimeout(d.s.Context(), d.opts.Timeout+time.Duration(n)*credstore.DefaultTimeout)
 	defer cancel()
-	var missing, differs, unreadable []string
-	var missingKeys []string
-	unreachable := map[string]error{}
-	checked := 0
-	inIndex := map[string]bool{}
-	for _, e := range all {
-		inIndex[e.Key] = true
-		if !e.listable() {
-			continue
-		}
-		if _, down := unreachable[e.Backend]; down {
-			continue
-		}
-		b, err := d.s.backendFor(e.Backend)
-		if err == nil {
-			var item []byte
-			item, err = b.Get(ctx, e.Key)
-			if err == nil {
-				checked++
-				p, perr := decodePayload(item)
-				switch {
-				case perr != nil:
-					unreadable = append(unreadable, e.Registry())
-				case Fingerprint(token.NewSecret(p.Secret)) != e.Fingerprint || p.Username != e.Username:
-					differs = append(differs, e.Registry())
-				}
-				continue
-			}
-			if errors.Is(err, keychain.ErrNotFound) {
-				checked++
-				missing = append(missing, e.Registry())
-				missingKeys = append(missingKeys, e.Key)
-				continue
-			}
-		}
-		unreachable[e.Backend] = err
+	a, err := d.s.CheckKeychain(ctx, d.authsKeys())
+	if err != nil {
+		d.r.fail(name, err.Error(), d.s.Command("doctor --repair"))
+		return
 	}
-	// Items the index does not list, under the keys config.json names.
-	var lost []string
-	var lostKeys []string
-	if b, err := d.s.backendFor(""); err == nil {
-		for _, key := range d.authsKeys() {
-			if inIndex[key] || slices.Contains(lostKeys, key) {
-				continue
-			}
-			item, err := b.Get(ctx, key)
-			if err != nil {
-				continue
-			}
-			if _, err := entryFromItem(key, b.Name(), item, d.now); err == nil {
-				lost = append(lost, registryurl.Display(key))
-				lostKeys = append(lostKeys, key)
-			}
-		}
-	}
-
-	for bn, err := range unreachable {
+	for bn, err := range a.Unreachable {
 		if bn == "" {
 			bn = "-" // entries that name no backend
 		}
 		d.r.fail(name, fmt.Sprintf("could not read the entries kept in %s: %v", bn, err),
-			hintOr(err, d.s.command("doctor")))
+			hintOr(err, d.s.Command("doctor")))
 	}
-	if len(unreadable) > 0 {
-		d.r.warn(name, "keychain items that are not "+d.s.program+"'s: "+strings.Join(unreadable, ", "),
+	if len(a.Unreadable) > 0 {
+		d.r.warn(name, "keychain items that are not "+d.s.Program()+"'s: "+strings.Join(a.Unreadable, ", "),
 			"log in again: docker login REGISTRY")
 	}
-	if len(differs) > 0 {
-		d.r.warn(name, "the keychain holds another token than the index describes for: "+strings.Join(differs, ", "),
+	if len(a.Differs) > 0 {
+		d.r.warn(name, "the keychain holds another token than the index describes for: "+strings.Join(a.Differs, ", "),
 			"log in again so the index describes the token in use: docker login REGISTRY")
 	}
-	d.dropMissing(missing, missingKeys)
-	d.relist(lost, lostKeys)
-	if len(unreachable) == 0 && len(unreadable) == 0 && len(differs) == 0 && len(missing) == 0 && len(lost) == 0 {
-		if checked == 0 {
+	d.dropMissing(a.Missing, a.MissingKeys)
+	d.relist(a.Lost, a.LostKeys)
+	if len(a.Unreachable) == 0 && len(a.Unreadable) == 0 && len(a.Differs) == 0 && len(a.Missing) == 0 && len(a.Lost) == 0 {
+		if a.Checked == 0 {
 			d.r.ok(name, "no entries to check")
 		} else {
-			d.r.ok(name, fmt.Sprintf("the secret of each of the %d entries is in its keychain", checked))
+			d.r.ok(name, "checked "+when.Plural(a.Checked, "entry")+": every secret is in its keychain")
 		}
 	}
 }
@@ -899,30 +647,12 @@ func (d *doctor) dropMissing(missing, keys []string) {
 		return
 	}
 	detail := "the index lists tokens the keychain no longer holds: " + strings.Join(missing, ", ")
-	hint := "log in again (docker login REGISTRY), or drop them: " + d.s.command("doctor --repair")
+	hint := "log in again (docker login REGISTRY), or drop them: " + d.s.Command("doctor --repair")
 	if !d.opts.Repair {
 		d.r.warn(name, detail, hint)
 		return
 	}
-	var dropped []string
-	err := d.s.locked(func(x *index) error {
-		for _, key := range keys {
-			e, err := x.get(key)
-			if err != nil || e == nil || !e.listable() {
-				continue
-			}
-			b, err := d.s.backendFor(e.Backend)
-			if err != nil {
-				continue
-			}
-			// Look again under the lock: a login may have stored it meanwhile.
-			if _, err := b.Get(d.s.ctx, key); errors.Is(err, keychain.ErrNotFound) {
-				x.remove(key)
-				dropped = append(dropped, e.Registry())
-			}
-		}
-		return x.write(true)
-	})
+	dropped, err := d.s.DropMissing(keys)
 	if err != nil {
 		d.r.add(Check{Name: name, Status: StatusWarn, Detail: detail, Hint: hint, Repaired: "failed: " + err.Error()})
 		return
@@ -938,34 +668,12 @@ func (d *doctor) relist(lost, keys []string) {
 	}
 	detail := "the keychain holds tokens the index does not list: " + strings.Join(lost, ", ")
 	if !d.opts.Repair {
-		d.r.warn(name, detail, d.s.command("doctor --repair"))
+		d.r.warn(name, detail, d.s.Command("doctor --repair"))
 		return
 	}
-	var added []string
-	err := d.s.locked(func(x *index) error {
-		b, err := d.s.backendFor("")
-		if err != nil {
-			return err
-		}
-		for _, key := range keys {
-			if cur, err := x.get(key); err != nil || cur != nil {
-				continue
-			}
-			item, err := b.Get(d.s.ctx, key)
-			if err != nil {
-				continue
-			}
-			e, err := entryFromItem(key, b.Name(), item, d.now)
-			if err != nil {
-				continue
-			}
-			x.put(e)
-			added = append(added, registryurl.Display(key))
-		}
-		return x.write(true)
-	})
+	added, err := d.s.Relist(keys)
 	if err != nil {
-		d.r.add(Check{Name: name, Status: StatusWarn, Detail: detail, Hint: d.s.command("doctor --repair"), Repaired: "failed: " + err.Error()})
+		d.r.add(Check{Name: name, Status: StatusWarn, Detail: detail, Hint: d.s.Command("doctor --repair"), Repaired: "failed: " + err.Error()})
 		return
 	}
 	d.r.add(Check{Name: name, Status: StatusOK, Detail: detail, Repaired: "listed again: " + strings.Join(added, ", ")})
@@ -974,20 +682,12 @@ func (d *doctor) relist(lost, keys []string) {
 // tokens warns about each token that has expired or expires within a week.
 func (d *doctor) tokens() {
 	const name = CheckTokens
-	x, err := d.s.readIndex()
+	all, err := d.s.Entries()
 	if err != nil {
 		return
 	}
-	all, err := x.all()
-	if err != nil {
-		return
-	}
-	n, flagged := 0, 0
+	flagged := 0
 	for _, e := range all {
-		if !e.listable() {
-			continue
-		}
-		n++
 		if e.ExpiresAt == nil {
 			continue
 		}
@@ -997,14 +697,14 @@ func (d *doctor) tokens() {
 		switch {
 		case e.Expired(d.now):
 			flagged++
-			d.r.warn(name, fmt.Sprintf("%s expired %s (%s)", who, RelativeTime(*e.ExpiresAt, d.now), at),
-				renew+"; or remove it: "+d.s.command("rm "+e.Registry()))
-		case e.ExpiresAt.Sub(d.now) <= reminderWindow:
+			d.r.warn(name, fmt.Sprintf("%s expired %s (%s)", who, when.Relative(*e.ExpiresAt, d.now), at),
+				renew+"; or remove it: "+d.s.Command("rm "+e.Registry()))
+		case e.ExpiresAt.Sub(d.now) <= credstore.ReminderWindow:
 			flagged++
-			d.r.warn(name, fmt.Sprintf("%s expires %s (%s)", who, RelativeTime(*e.ExpiresAt, d.now), at), renew)
+			d.r.warn(name, fmt.Sprintf("%s expires %s (%s)", who, when.Relative(*e.ExpiresAt, d.now), at), renew)
 		}
 	}
 	if flagged == 0 {
-		d.r.ok(CheckTokens, fmt.Sprintf("%d stored, none expired or expiring within 7 days", n))
+		d.r.ok(CheckTokens, fmt.Sprintf("%d stored, none expired or expiring within 7 days", len(all)))
 	}
 }
