@@ -159,7 +159,13 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warnKeychain(err)
 		return "", "", ErrNotFound
 	}
-	data, err := b.Get(s.ctx, key)
+	at := ""
+	if e != nil && e.State == "" {
+		// Where the last use found the item, if it counted this token.
+		readUse(s.usePath(key)).applyTo(e)
+		at = e.Locator
+	}
+	data, found, err := keychain.GetAt(s.ctx, b, key, at)
 	if err != nil {
 		if !errors.Is(err, keychain.ErrNotFound) {
 			s.warnKeychain(err)
@@ -173,7 +179,10 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", ErrNotFound
 	}
 	if e != nil {
-		s.recordUse(e, now)
+		if e.State != "" {
+			found = "" // the item may be the one being replaced
+		}
+		s.recordUse(e, now, found)
 	}
 	return p.Username, p.Secret, nil
 }
@@ -189,15 +198,16 @@ func (s *Store) lookup(key string) (*Entry, bool, error) {
 
 // warnKeychain turns a keychain failure into a warning with its fix.
 func (s *Store) warnKeychain(err error) {
-	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: hint.First(err)})
+	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: hint.First(s.Own(err))})
 }
 
 // recordUse counts a get of e as a use, or as a bulk read when it is the
 // second or later get of a caller that just listed (see listMarker), in
-// e's use record; and reminds of a token that expires soon. Losing the
+// e's use record, with where the keychain found the item (locator); and
+// reminds of a token that expires soon. Losing the
 // last use to a power cut is fine; losing one to a race is not, hence the
 // lock.
-func (s *Store) recordUse(e *Entry, now time.Time) {
+func (s *Store) recordUse(e *Entry, now time.Time, locator string) {
 	if err := s.ensureDir(); err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return
@@ -218,6 +228,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 			e.UseCount++
 			e.LastUsedAt = timePtr(now)
 			e.LastUsedBy = s.caller.Name
+			e.Locator = locator
 		})
 	} else {
 		if m.Gets == 1 {
@@ -238,6 +249,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 		err = s.updateUse(e, func(e *Entry) {
 			e.BulkReads++
 			e.LastBulkReadAt = timePtr(now)
+			e.Locator = locator
 		})
 	}
 	if err != nil {

@@ -37,12 +37,16 @@ type useRecord struct {
 	BulkReads      int64      `json:"bulkReads"`
 	LastBulkReadAt *time.Time `json:"lastBulkReadAt"`
 	ReminderAt     *time.Time `json:"reminderAt,omitempty"`
+	// Locator is where the keychain last found the item (see
+	// keychain.Locator): the next get starts there.
+	Locator string `json:"locator,omitempty"`
 }
 
 func recordOf(e *Entry) useRecord {
 	return useRecord{Key: e.Key, Fingerprint: e.Fingerprint,
 		LastUsedAt: e.LastUsedAt, LastUsedBy: e.LastUsedBy, UseCount: e.UseCount,
-		BulkReads: e.BulkReads, LastBulkReadAt: e.LastBulkReadAt, ReminderAt: e.ReminderAt}
+		BulkReads: e.BulkReads, LastBulkReadAt: e.LastBulkReadAt, ReminderAt: e.ReminderAt,
+		Locator: e.Locator}
 }
 
 // applyTo lays u over e when u counts e's token.
@@ -52,6 +56,7 @@ func (u *useRecord) applyTo(e *Entry) {
 	}
 	e.LastUsedAt, e.LastUsedBy, e.UseCount = u.LastUsedAt, u.LastUsedBy, u.UseCount
 	e.BulkReads, e.LastBulkReadAt, e.ReminderAt = u.BulkReads, u.LastBulkReadAt, u.ReminderAt
+	e.Locator = u.Locator
 }
 
 func usePath(dir, key string) string {

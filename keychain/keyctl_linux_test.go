@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // These tests use the real kernel keyring of the user running them, in a
@@ -29,17 +31,13 @@ import (
 
 const childEnv = "DCP_KEYCTL_TEST_CHILD"
 
-func testRingName() string {
-	return fmt.Sprintf("%s-test-%d-%s", Service, os.Getpid(), newGen()[:8])
-}
-
 // newTestKeyctl opens the backend on a fresh test keyring, removed at cleanup.
 func newTestKeyctl(t testing.TB) *keyctlBackend {
 	t.Helper()
 	if _, err := os.Stat("/proc/keys"); err != nil {
 		t.Skip("no kernel keyring support (/proc/keys)")
 	}
-	k, err := newKeyctl(testRingName())
+	k, err := newKeyctl(keychaintest.NewKeyctlRing())
 	if err != nil {
 		t.Fatalf("newKeyctl: %v", err)
 	}
@@ -49,24 +47,8 @@ func newTestKeyctl(t testing.TB) *keyctlBackend {
 
 // removeRing clears the test keyring and unlinks it from its base.
 func removeRing(t testing.TB, k *keyctlBackend) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	base, err := k.base()
-	if err != nil {
-		t.Errorf("cleanup: base keyring: %v", err)
-		return
-	}
-	ring, err := unix.KeyctlSearch(base, "keyring", k.ring, 0)
-	if errors.Is(err, unix.ENOKEY) {
-		return
-	}
-	if err != nil {
-		t.Errorf("cleanup: find %s: %v", k.ring, err)
-		return
-	}
-	unix.KeyctlInt(unix.KEYCTL_CLEAR, ring, 0, 0, 0)
-	if _, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, ring, base, 0, 0); err != nil {
-		t.Errorf("cleanup: unlink %s: %v", k.ring, err)
+	if err := keychaintest.RemoveKeyctlRing(k.ring); err != nil {
+		t.Errorf("cleanup: %v", err)
 	}
 }
 
@@ -226,7 +208,7 @@ func TestKeyctlNotFoundAndDelete(t *testing.T) {
 func keyctlCLI(t *testing.T, uid int, script string) (string, error) {
 	t.Helper()
 	if _, err := exec.LookPath("keyctl"); err != nil {
-		t.Skip("keyctl (keyutils) not installed")
+		keychaintest.Skip(t, "kernel keyring tests", "keyctl not installed", keychaintest.Apt("keyutils"))
 	}
 	args := []string{"keyctl", "session", "-", "sh", "-ec", script}
 	if uid >= 0 {
@@ -275,12 +257,7 @@ func TestKeyctlCLISeesItemWithPrivatePermissions(t *testing.T) {
 	sameData(t, "keyctl pipe", []byte(out), append([]byte{keyctlHeader}, secret...))
 
 	// Another user cannot read it, even knowing its id.
-	if os.Geteuid() != 0 {
-		t.Skip("not root: cannot run a command as another user")
-	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv not installed")
-	}
+	requireOtherUser(t)
 	id := keyID(t, k, key)
 	out, err = keyctlCLI(t, 65534, fmt.Sprintf("keyctl pipe %d", id))
 	if err == nil || out != "" {
@@ -385,6 +362,22 @@ func TestKeyctlChunked(t *testing.T) {
 	}
 }
 
+// requireOtherUser skips the test (fails it with CI=true) unless it can run
+// commands as user nobody (uid 65534) with setpriv.
+func requireOtherUser(t *testing.T) {
+	t.Helper()
+	const group = "tests as user nobody"
+	if os.Geteuid() != 0 {
+		keychaintest.Skip(t, group, "not root, so cannot switch users", `sudo env "PATH=$PATH" make test`)
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		keychaintest.Skip(t, group, "setpriv not installed", keychaintest.Apt("util-linux"))
+	}
+	if u, err := user.Lookup("nobody"); err != nil || u.Uid != "65534" {
+		keychaintest.Skip(t, group, "no user nobody with uid 65534", "sudo useradd -u 65534 -M -s /usr/sbin/nologin nobody")
+	}
+}
+
 // TestKeyctlQuotaAsNobody runs this test binary as user nobody, whose key
 // quota is kernel.keys.maxbytes, and checks that a 64 KiB secret fails with
 // ErrQuota and leaves nothing behind.
@@ -393,16 +386,9 @@ func TestKeyctlQuotaAsNobody(t *testing.T) {
 		quotaChild(t)
 		return
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("not root: cannot run the test as user nobody")
-	}
-	for _, cmd := range []string{"setpriv", "keyctl"} {
-		if _, err := exec.LookPath(cmd); err != nil {
-			t.Skip(cmd + " not installed")
-		}
-	}
-	if u, err := user.Lookup("nobody"); err != nil || u.Uid != "65534" {
-		t.Skip("no user nobody with uid 65534")
+	requireOtherUser(t)
+	if _, err := exec.LookPath("keyctl"); err != nil {
+		keychaintest.Skip(t, "kernel keyring tests", "keyctl not installed", keychaintest.Apt("keyutils"))
 	}
 	dir, err := os.MkdirTemp("", "dcp-keyctl-")
 	if err != nil {
