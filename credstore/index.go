@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,7 +13,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -22,6 +23,10 @@ const (
 	indexFile     = "index.json"
 	indexLockFile = "index.lock"
 	indexVersion  = 1
+	// maxIndexFile bounds what is read of the index: about 60,000
+	// entries, far more than anyone stores, and a bound on what a get
+	// costs whatever the file holds.
+	maxIndexFile = 32 << 20
 )
 
 // ErrIndexCorrupt means the metadata index could not be read. It is never
@@ -68,18 +73,27 @@ type indexEntry struct {
 	dirty bool
 }
 
+// indexReadError is an error reading the index: a refusal of statefile
+// names the path and its fix itself.
+func indexReadError(path string, err error) error {
+	if len(hint.Of(err)) > 0 {
+		return err
+	}
+	return &IndexError{Path: path, Err: err}
+}
+
 func corrupt(path string, err error) error {
 	return &IndexError{Path: path, Err: fmt.Errorf("%w: %v", ErrIndexCorrupt, err)}
 }
 
 // readIndex reads the index at path; a missing file is an empty index.
 func readIndex(path string) (*index, error) {
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index{path: path, top: map[string]json.RawMessage{"version": json.RawMessage("1")}, entries: map[string]*indexEntry{}}, nil
 	}
 	if err != nil {
-		return nil, &IndexError{Path: path, Err: err}
+		return nil, indexReadError(path, err)
 	}
 	x, ok := parseIndexLines(path, data)
 	if !ok {
@@ -97,12 +111,12 @@ func readIndex(path string) (*index, error) {
 // find one would make pulls slower the more credentials there are. A file
 // in another layout goes through readIndex, which names what is wrong.
 func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, &IndexError{Path: path, Err: err}
+		return nil, false, indexReadError(path, err)
 	}
 	var raw, version []byte
 	ok := scanIndexLines(data, func(k string, v []byte) {
@@ -437,10 +451,13 @@ func (x *index) write(durable bool) error {
 // lockState takes the state directory's inter-process lock.
 func lockState(dir string) (unlock func(), err error) {
 	path := filepath.Join(dir, indexLockFile)
-	// lockedfile would create the file 0666 less umask; keep it private.
-	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
-		f.Close()
+	// lockedfile would create the file 0666 less umask, and open a FIFO
+	// or follow a link put there: create it private, and refuse those.
+	f, err := statefile.Open(path, true)
+	if err != nil {
+		return nil, err
 	}
+	f.Close()
 	type result struct {
 		unlock func()
 		err    error
