@@ -183,7 +183,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 
 // warnKeychain turns a keychain failure into a warning with its fix.
 func (s *Store) warnKeychain(err error) {
-	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: hint.First(err)})
+	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: hint.First(s.Own(err))})
 }
 
 // recordUse counts a get of e as a use, or as a bulk read when it is the

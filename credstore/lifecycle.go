@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
@@ -306,24 +307,13 @@ func revokeAt(e *Entry) (url, how string) {
 	return token.RevokeAt(e.Provider, host, e.Username)
 }
 
-// CheckUsername refuses a username the protocol's store would refuse.
-func CheckUsername(u string) error {
-	if u == "" {
-		return errors.New("empty username")
-	}
-	if !validText(u, maxUsername) {
-		return ErrBadUsername
-	}
-	return nil
-}
-
 // maxDescription bounds a description.
 const maxDescription = 1024
 
 // CheckDescription refuses a description with control characters or too
 // long to show.
 func CheckDescription(d string) error {
-	if !validText(d, maxDescription) {
+	if len(d) > maxDescription || !utf8.ValidString(d) || strings.ContainsFunc(d, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return fmt.Errorf("invalid description: it must be valid UTF-8 without control characters, at most %d bytes", maxDescription)
 	}
 	return nil

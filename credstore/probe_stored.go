@@ -40,7 +40,7 @@ func (s *Store) ProbeStored(ctx context.Context, client *http.Client, registry, 
 	if errors.Is(err, probe.ErrScopeUnknown) {
 		err = hint.Wrap(err, "set the scope by hand: "+s.Command("annotate "+registryurl.Display(res.Registry)+" --scope "+res.Asked))
 	}
-	return ProbeReport{Result: res, Entry: e, Recorded: err == nil && res.Scheme == "bearer"}, err
+	return ProbeReport{Result: res, Entry: e, Recorded: err == nil && res.Scheme == "bearer"}, s.Own(err)
 }
 
 func (s *Store) probeStored(ctx context.Context, client *http.Client, registry, repository string) (probe.Result, *Entry, error) {

@@ -163,11 +163,17 @@ func New(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// own names this program in the hints of the index errors in err.
-func (s *Store) own(err error) error {
+// Own names this program in the hints of err that give one of its
+// commands: those of the index errors, and the keychain's "run the doctor".
+// Errors the store returns are owned already.
+func (s *Store) Own(err error) error {
 	var ie *IndexError
 	if errors.As(err, &ie) && ie.program == "" {
 		ie.program = s.program
+	}
+	var ke *keychain.Error
+	if errors.As(err, &ke) && ke.Hint == keychain.HintDoctor {
+		ke.Hint = "run `" + s.Command("doctor") + "` for details"
 	}
 	return err
 }
@@ -245,7 +251,7 @@ func (s *Store) ensureDir() error {
 
 func (s *Store) readIndex() (*index, error) {
 	x, err := readIndex(s.IndexPath())
-	return x, s.own(err)
+	return x, s.Own(err)
 }
 
 // locked runs fn with the index loaded under the inter-process lock.
@@ -262,7 +268,7 @@ func (s *Store) locked(fn func(x *index) error) error {
 	if err != nil {
 		return err
 	}
-	return s.own(fn(x))
+	return s.Own(fn(x))
 }
 
 // After a list, docker's GetAllCredentials (a classic build) gets every

@@ -59,6 +59,15 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Kind }
 
+// Hints returns the hint as a list, the one way an error carries its fixes
+// (see credstore/hint).
+func (e *Error) Hints() []string {
+	if e.Hint == "" {
+		return nil
+	}
+	return []string{e.Hint}
+}
+
 // HintOf returns the hint of the first *Error in err's chain, or "".
 func HintOf(err error) string {
 	var ke *Error

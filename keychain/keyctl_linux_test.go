@@ -31,17 +31,13 @@ import (
 
 const childEnv = "DCP_KEYCTL_TEST_CHILD"
 
-func testRingName() string {
-	return fmt.Sprintf("%s-test-%d-%s", Service, os.Getpid(), newGen()[:8])
-}
-
 // newTestKeyctl opens the backend on a fresh test keyring, removed at cleanup.
 func newTestKeyctl(t testing.TB) *keyctlBackend {
 	t.Helper()
 	if _, err := os.Stat("/proc/keys"); err != nil {
 		t.Skip("no kernel keyring support (/proc/keys)")
 	}
-	k, err := newKeyctl(testRingName())
+	k, err := newKeyctl(keychaintest.NewKeyctlRing())
 	if err != nil {
 		t.Fatalf("newKeyctl: %v", err)
 	}
@@ -51,24 +47,8 @@ func newTestKeyctl(t testing.TB) *keyctlBackend {
 
 // removeRing clears the test keyring and unlinks it from its base.
 func removeRing(t testing.TB, k *keyctlBackend) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	base, err := k.base()
-	if err != nil {
-		t.Errorf("cleanup: base keyring: %v", err)
-		return
-	}
-	ring, err := unix.KeyctlSearch(base, "keyring", k.ring, 0)
-	if errors.Is(err, unix.ENOKEY) {
-		return
-	}
-	if err != nil {
-		t.Errorf("cleanup: find %s: %v", k.ring, err)
-		return
-	}
-	unix.KeyctlInt(unix.KEYCTL_CLEAR, ring, 0, 0, 0)
-	if _, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, ring, base, 0, 0); err != nil {
-		t.Errorf("cleanup: unlink %s: %v", k.ring, err)
+	if err := keychaintest.RemoveKeyctlRing(k.ring); err != nil {
+		t.Errorf("cleanup: %v", err)
 	}
 }
 

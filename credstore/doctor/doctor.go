@@ -144,9 +144,9 @@ func Run(s *credstore.Store, opts Options) Report {
 	return d.r
 }
 
-// hintOr is err's hint, or fallback.
-func hintOr(err error, fallback string) string {
-	if h := hint.First(err); h != "" {
+// hintOr is err's hint, naming this program, or fallback.
+func (d *doctor) hintOr(err error, fallback string) string {
+	if h := hint.First(d.s.Own(err)); h != "" {
 		return h
 	}
 	return fallback
@@ -163,7 +163,7 @@ func (d *doctor) backend() {
 			detail = reason + ": " + detail
 		}
 		d.r.fail(name, fmt.Sprintf("%s: cannot open: %s", d.s.DefaultBackend(), detail),
-			hintOr(err, "try another backend: --backend keyctl or --backend secretservice"))
+			d.hintOr(err, "try another backend: --backend keyctl or --backend secretservice"))
 		return
 	}
 	what := b.Name()
@@ -177,16 +177,16 @@ func (d *doctor) backend() {
 		switch {
 		case errors.Is(err, keychain.ErrLocked):
 			d.r.fail(name, what+": the keyring is locked: "+err.Error(),
-				hintOr(err, "unlock the keyring: secret-tool search --unlock service "+keychain.Service))
+				d.hintOr(err, "unlock the keyring: secret-tool search --unlock service "+keychain.Service))
 		case errors.Is(err, keychain.ErrUnavailable):
 			d.r.fail(name, what+": unavailable: "+err.Error(),
-				hintOr(err, "use another backend: --backend keyctl"))
+				d.hintOr(err, "use another backend: --backend keyctl"))
 		case errors.Is(err, keychain.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 			d.r.fail(name, what+": no answer within "+d.opts.Timeout.String()+": "+err.Error(),
-				hintOr(err, "unlock the keyring, or raise "+credstore.EnvTimeout))
+				d.hintOr(err, "unlock the keyring, or raise "+credstore.EnvTimeout))
 		default:
 			d.r.fail(name, what+": the write, read and delete probe failed: "+err.Error(),
-				hintOr(err, "use another backend: --backend keyctl"))
+				d.hintOr(err, "use another backend: --backend keyctl"))
 		}
 		return
 	}
@@ -303,7 +303,7 @@ func (d *doctor) dockerConfig() {
 	}
 	cfg, err := dockerconfig.LoadDockerConfig(dir)
 	if err != nil {
-		d.r.fail(CheckConfigJSON, err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, dockerconfig.DockerConfigFile)))
+		d.r.fail(CheckConfigJSON, err.Error(), d.hintOr(err, "fix or remove "+filepath.Join(dir, dockerconfig.DockerConfigFile)))
 		return
 	}
 	d.cfg = cfg
@@ -619,7 +619,7 @@ func (d *doctor) agreement() {
 			bn = "-" // entries that name no backend
 		}
 		d.r.fail(name, fmt.Sprintf("could not read the entries kept in %s: %v", bn, err),
-			hintOr(err, d.s.Command("doctor")))
+			d.hintOr(err, d.s.Command("doctor")))
 	}
 	if len(a.Unreadable) > 0 {
 		d.r.warn(name, "keychain items that are not "+d.s.Program()+"'s: "+strings.Join(a.Unreadable, ", "),
