@@ -40,6 +40,9 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 		return errors.New("no secret given")
 	}
 	now := s.now().UTC()
+	if err := s.checkDir(); err != nil { // the policy decides what is stored
+		return err
+	}
 	policy, err := token.LoadPolicy(s.dir)
 	if err != nil {
 		return err
@@ -122,10 +125,13 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", err
 	}
 	now := s.now().UTC()
-	e, exists, err := lookupIndex(s.IndexPath(), key)
+	e, exists, err := s.lookup(key)
 	if err != nil {
-		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
-			Hint: s.Command("doctor --repair")})
+		fix := hint.First(err)
+		if fix == "" {
+			fix = s.Command("doctor --repair")
+		}
+		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err), Hint: fix})
 		e, exists = nil, false
 	}
 	if e == nil && exists {
@@ -179,6 +185,15 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.recordUse(e, now, found)
 	}
 	return p.Username, p.Secret, nil
+}
+
+// lookup reads key's entry, as lookupIndex, from a state directory that
+// checkDir accepts.
+func (s *Store) lookup(key string) (*Entry, bool, error) {
+	if err := s.checkDir(); err != nil {
+		return nil, false, err
+	}
+	return lookupIndex(s.IndexPath(), key)
 }
 
 // warnKeychain turns a keychain failure into a warning with its fix.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -16,7 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -24,6 +25,10 @@ const (
 	indexFile     = "index.json"
 	indexLockFile = "index.lock"
 	indexVersion  = 1
+	// maxIndexFile bounds what is read of the index: about 60,000
+	// entries, far more than anyone stores, and a bound on what a get
+	// costs whatever the file holds.
+	maxIndexFile = 32 << 20
 )
 
 // ErrIndexCorrupt means the metadata index could not be read. It is never
@@ -70,18 +75,27 @@ type indexEntry struct {
 	dirty bool
 }
 
+// indexReadError is an error reading the index: a refusal of statefile
+// names the path and its fix itself.
+func indexReadError(path string, err error) error {
+	if len(hint.Of(err)) > 0 {
+		return err
+	}
+	return &IndexError{Path: path, Err: err}
+}
+
 func corrupt(path string, err error) error {
 	return &IndexError{Path: path, Err: fmt.Errorf("%w: %v", ErrIndexCorrupt, err)}
 }
 
 // readIndex reads the index at path; a missing file is an empty index.
 func readIndex(path string) (*index, error) {
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index{path: path, top: map[string]json.RawMessage{"version": json.RawMessage("1")}, entries: map[string]*indexEntry{}}, nil
 	}
 	if err != nil {
-		return nil, &IndexError{Path: path, Err: err}
+		return nil, indexReadError(path, err)
 	}
 	x, ok := parseIndexLines(path, data)
 	if !ok {
@@ -99,27 +113,15 @@ func readIndex(path string) (*index, error) {
 // find one would make pulls slower the more credentials there are. A file
 // in another layout goes through readIndex, which names what is wrong.
 func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
-	f, err := os.Open(path)
+	if e, ok := lookupIndexLine(path, key); ok {
+		return e, true, nil
+	}
+	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, &IndexError{Path: path, Err: err}
-	}
-	defer f.Close()
-	if raw, ok := findIndexLine(f, key); ok {
-		var e Entry
-		if json.Unmarshal(raw, &e) == nil {
-			e.Key = key
-			return &e, true, nil
-		}
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, false, &IndexError{Path: path, Err: err}
-	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, false, &IndexError{Path: path, Err: err}
+		return nil, false, indexReadError(path, err)
 	}
 	var raw, version []byte
 	ok := scanIndexLines(data, func(k string, v []byte) {
@@ -147,6 +149,30 @@ func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
 	}
 	e, err = x.get(key)
 	return e, true, err
+}
+
+// lookupIndexLine is lookupIndex's fast way (findIndexLine), with
+// statefile's refusals; false leaves everything, errors included, to the
+// slow way.
+func lookupIndexLine(path, key string) (*Entry, bool) {
+	f, err := statefile.Open(path, false)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Size() > maxIndexFile {
+		return nil, false
+	}
+	raw, ok := findIndexLine(f, key)
+	if !ok {
+		return nil, false
+	}
+	var e Entry
+	if json.Unmarshal(raw, &e) != nil {
+		return nil, false
+	}
+	e.Key = key
+	return &e, true
 }
 
 // findIndexLine finds key's entry in an index in the layout encode writes,
@@ -526,10 +552,13 @@ func (x *index) write(durable bool) error {
 // lockState takes the state directory's inter-process lock.
 func lockState(dir string) (unlock func(), err error) {
 	path := filepath.Join(dir, indexLockFile)
-	// lockedfile would create the file 0666 less umask; keep it private.
-	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
-		f.Close()
+	// lockedfile would create the file 0666 less umask, and open a FIFO
+	// or follow a link put there: create it private, and refuse those.
+	f, err := statefile.Open(path, true)
+	if err != nil {
+		return nil, err
 	}
+	f.Close()
 	type result struct {
 		unlock func()
 		err    error

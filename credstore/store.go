@@ -23,6 +23,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
@@ -211,13 +212,13 @@ func (s *Store) backendFor(name string) (keychain.Backend, error) {
 // whenever the choice changes.
 func (s *Store) announceChoice(name, reason string) {
 	path := filepath.Join(s.dir, "backend")
-	if prev, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(prev)) == name {
+	if prev, err := statefile.ReadFile(path, 256); err == nil && strings.TrimSpace(string(prev)) == name {
 		return
 	}
 	if reason != "" {
 		s.warn(Warning{Message: reason})
 	}
-	if os.MkdirAll(s.dir, 0o700) == nil {
+	if s.ensureDir() == nil {
 		_ = atomicfile.Write(path, []byte(name+"\n"), 0o600, false)
 	}
 }
@@ -243,13 +244,29 @@ func decodePayload(data []byte) (payload, error) {
 }
 
 func (s *Store) ensureDir() error {
+	if err := s.checkDir(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
 	return nil
 }
 
+// checkDir refuses a state directory, or a uses/ in it, that another user
+// could write: they could point our writes anywhere we can write, and
+// tell get where a token lives. A uses/ that is a link is refused too.
+func (s *Store) checkDir() error {
+	if err := statefile.CheckDir(s.dir, true); err != nil {
+		return fmt.Errorf("state directory %w", err)
+	}
+	return statefile.CheckDir(filepath.Join(s.dir, UsesDir), false)
+}
+
 func (s *Store) readIndex() (*index, error) {
+	if err := s.checkDir(); err != nil {
+		return nil, err
+	}
 	x, err := readIndex(s.IndexPath())
 	return x, s.Own(err)
 }
@@ -310,7 +327,7 @@ func (s *Store) recentList() *listMarker {
 	if s.caller.PID == 0 {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(s.dir, listMarkerFile))
+	data, err := statefile.ReadFile(filepath.Join(s.dir, listMarkerFile), 4<<10)
 	if err != nil {
 		return nil
 	}

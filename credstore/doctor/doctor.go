@@ -23,6 +23,7 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
@@ -426,11 +427,11 @@ func (d *doctor) index() bool {
 		return true
 	}
 	if !errors.Is(err, credstore.ErrIndexCorrupt) || !d.opts.Repair {
-		hint := d.s.Command("doctor --repair")
+		fix := d.s.Command("doctor --repair")
 		if !errors.Is(err, credstore.ErrIndexCorrupt) {
-			hint = "check the permissions of " + path
+			fix = hintOr(err, "check the permissions of "+path)
 		}
-		d.r.fail(name, err.Error(), hint)
+		d.r.fail(name, err.Error(), fix)
 		return false
 	}
 	aside, rebuilt, rerr := d.s.RebuildIndex(d.authsKeys())
@@ -483,10 +484,16 @@ func (d *doctor) permissions() {
 		d.r.fail(name, err.Error(), "chmod 0700 "+dir)
 		return
 	}
-	// The files of the state directory, and of uses/ in it.
-	if uses, err := os.ReadDir(filepath.Join(dir, credstore.UsesDir)); err == nil {
-		if st, err := os.Stat(filepath.Join(dir, credstore.UsesDir)); err == nil && st.Mode().Perm()&0o077 != 0 {
-			bad = append(bad, loose{filepath.Join(dir, credstore.UsesDir), st.Mode().Perm(), 0o700})
+	// The files of the state directory, and of uses/ in it: never of
+	// what a uses/ link points to, which a repair would chmod.
+	usesDir := filepath.Join(dir, credstore.UsesDir)
+	if err := statefile.CheckDir(usesDir, false); err != nil && !errors.Is(err, statefile.ErrUnsafeDir) {
+		d.r.fail(name, err.Error(), hintOr(err, "rm "+usesDir))
+		return
+	}
+	if uses, err := os.ReadDir(usesDir); err == nil {
+		if st, err := os.Lstat(usesDir); err == nil && st.Mode().Perm()&0o077 != 0 {
+			bad = append(bad, loose{usesDir, st.Mode().Perm(), 0o700})
 		}
 		for _, de := range uses {
 			ents = append(ents, usesEntry{de})
