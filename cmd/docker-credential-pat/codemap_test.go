@@ -93,7 +93,7 @@ func TestCodeMapMatchesTree(t *testing.T) {
 func TestImportsRunOneWay(t *testing.T) {
 	layer := map[string]int{
 		"credstore/registryurl": 0, "credstore/hint": 0, "credstore/when": 0,
-		"credstore/internal/atomicfile": 0, "credstore/credstoretest": 0, "keychain": 0,
+		"credstore/internal/atomicfile": 0, "credstore/internal/statefile": 0, "credstore/credstoretest": 0, "keychain": 0,
 		"credstore/token": 1, "credstore/protocol": 1, "keychain/keychainmem": 1, "keychain/keychaintest": 1,
 		"credstore/dockerconfig": 2, "credstore/probe": 2,
 		"credstore":                 3,

@@ -429,7 +429,7 @@ func (d *doctor) index() bool {
 	if !errors.Is(err, credstore.ErrIndexCorrupt) || !d.opts.Repair {
 		fix := d.s.Command("doctor --repair")
 		if !errors.Is(err, credstore.ErrIndexCorrupt) {
-			fix = hintOr(err, "check the permissions of "+path)
+			fix = d.hintOr(err, "check the permissions of "+path)
 		}
 		d.r.fail(name, err.Error(), fix)
 		return false
@@ -488,7 +488,7 @@ func (d *doctor) permissions() {
 	// what a uses/ link points to, which a repair would chmod.
 	usesDir := filepath.Join(dir, credstore.UsesDir)
 	if err := statefile.CheckDir(usesDir, false); err != nil && !errors.Is(err, statefile.ErrUnsafeDir) {
-		d.r.fail(name, err.Error(), hintOr(err, "rm "+usesDir))
+		d.r.fail(name, err.Error(), d.hintOr(err, "rm "+usesDir))
 		return
 	}
 	if uses, err := os.ReadDir(usesDir); err == nil {
