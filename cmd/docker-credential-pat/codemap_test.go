@@ -93,12 +93,14 @@ func TestCodeMapMatchesTree(t *testing.T) {
 func TestImportsRunOneWay(t *testing.T) {
 	layer := map[string]int{
 		"credstore/registryurl": 0, "credstore/hint": 0, "credstore/when": 0,
-		"credstore/internal/atomicfile": 0, "credstore/internal/statefile": 0, "credstore/credstoretest": 0, "keychain": 0,
-		"credstore/token": 1, "credstore/protocol": 1, "keychain/keychainmem": 1, "keychain/keychaintest": 1,
-		"credstore/dockerconfig": 2, "credstore/probe": 2,
-		"credstore":                 3,
-		"credstore/doctor":          4,
-		"cmd/docker-credential-pat": 5, "cmd/internal/bench": 5, "cmd/internal/testsum": 5,
+		"credstore/internal/atomicfile": 0, "credstore/credstoretest": 0, "keychain": 0,
+		"credstore/internal/statefile": 1, "credstore/protocol": 1,
+		"keychain/keychainmem": 1, "keychain/keychaintest": 1,
+		"credstore/token":        2,
+		"credstore/dockerconfig": 3, "credstore/probe": 3,
+		"credstore":                 4,
+		"credstore/doctor":          5,
+		"cmd/docker-credential-pat": 6, "cmd/internal/bench": 6, "cmd/internal/testsum": 6,
 	}
 	for dir, imports := range packageDirs(t, filepath.Join("..", "..")) {
 		l, ok := layer[dir]
