@@ -136,10 +136,7 @@ func TestSecretServiceReplaceDeleteNotFound(t *testing.T) {
 func secretTool(t *testing.T, args ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("secret-tool"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("secret-tool missing (package libsecret-tools)")
-		}
-		t.Skip("secret-tool missing: sudo apt-get install -y libsecret-tools")
+		keychaintest.Skip(t, "Secret Service item tests", "secret-tool not installed", keychaintest.Apt("libsecret-tools"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

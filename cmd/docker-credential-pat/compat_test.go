@@ -90,16 +90,6 @@ func testClientCompat(t *testing.T, env map[string]string) {
 	}
 }
 
-func TestClientCompatKeyctl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses the kernel keyring")
-	}
-	testClientCompat(t, map[string]string{
-		"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(),
-		"DOCKER_CREDENTIAL_PAT_BACKEND":   "keyctl",
-	})
-}
-
 // dockerHubPAT generates a token of Docker Hub's PAT shape.
 func dockerHubPAT(t *testing.T) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -128,25 +118,29 @@ func testBigToken(t *testing.T, env map[string]string) {
 	}
 }
 
-func TestBigTokenKeyctl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses the kernel keyring")
+// TestClientCompat and TestBigToken run on every keychain of
+// keychaintest.Keychains (under -short, those without a daemon).
+func TestClientCompat(t *testing.T) { forEachKeychain(t, testClientCompat) }
+
+func TestBigToken(t *testing.T) { forEachKeychain(t, testBigToken) }
+
+// forEachKeychain runs test once per keychain, as a subtest named after it,
+// with the helper's environment for a private instance of it.
+func forEachKeychain(t *testing.T, test func(t *testing.T, env map[string]string)) {
+	for _, k := range keychaintest.Keychains {
+		t.Run(k.Name, func(t *testing.T) { test(t, keychainEnv(t, k.Name)) })
 	}
-	testBigToken(t, map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "keyctl"})
 }
 
-// secretServiceEnv starts a private Secret Service and returns the
-// helper's environment for it.
-func secretServiceEnv(t *testing.T) map[string]string {
-	ss := keychaintest.Start(t, testing.Short())
-	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "secretservice"}
-	for _, kv := range ss.Env() {
+// keychainEnv starts a private instance of the keychain called name for
+// the test (see keychaintest.StartKeychain) and returns the helper's
+// environment for it, with a state directory of its own.
+func keychainEnv(t *testing.T, name string) map[string]string {
+	kc := keychaintest.StartKeychain(t, name, testing.Short())
+	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir()}
+	for _, kv := range kc.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
 	return env
 }
-
-func TestBigTokenSecretService(t *testing.T) { testBigToken(t, secretServiceEnv(t)) }
-
-func TestClientCompatSecretService(t *testing.T) { testClientCompat(t, secretServiceEnv(t)) }

@@ -11,8 +11,10 @@ package main
 // registry under opaqueTokenRegistries, and the "password" is a random
 // 40-character token: the policy is not weakened otherwise.
 //
-// Clients come from .ci/install-clients. A client that is not installed is
-// skipped, saying so, except with CI=true, where that is a failure.
+// Clients come from `make deps` (.ci/install-deps): found on PATH, then in
+// the project's .cache/tools/bin. A client that is not installed is skipped
+// with keychaintest.Skip (which names the fix), except with CI=true, where
+// that is a failure.
 //
 // The helper runs with DOCKER_CREDENTIAL_PAT_BACKEND=auto next to a private
 // Secret Service (keychaintest); set DOCKER_CREDENTIAL_PAT_E2E_BACKEND to
@@ -54,7 +56,7 @@ const hubKey = "https://index.docker.io/v1/"
 // e2eSuite is what the scenarios of TestE2E share.
 type e2eSuite struct {
 	helperDir string // holds the freshly built docker-credential-pat
-	clientDir string // where .ci/install-clients puts go-installed clients
+	clientDir string // where `make deps` puts the go-installed clients
 	backend   string
 	keyring   *keychaintest.SecretService // nil with another backend
 }
@@ -64,7 +66,7 @@ func TestE2E(t *testing.T) {
 		t.Skip("end-to-end tests skipped with -short")
 	}
 	requireRegistry(t)
-	s := &e2eSuite{backend: os.Getenv("DOCKER_CREDENTIAL_PAT_E2E_BACKEND"), clientDir: goBinDir()}
+	s := &e2eSuite{backend: os.Getenv("DOCKER_CREDENTIAL_PAT_E2E_BACKEND"), clientDir: keychaintest.ToolsDir()}
 	if s.backend == "" {
 		s.backend = "auto"
 	}
@@ -77,10 +79,7 @@ func TestE2E(t *testing.T) {
 	t.Run("oras", s.testOras)
 	t.Run("docker", s.testDocker)
 	t.Run("skopeo", s.testSkopeo)
-	t.Run("skopeo-credsStore", func(t *testing.T) {
-		t.Skip("skopeo 1.9 (containers/image) ignores credsStore: its login writes the base64 password into " +
-			"config.json and drops the credsStore key; use credHelpers {\"HOST\": \"pat\"} (the skopeo test does)")
-	})
+	t.Run("skopeo-credsStore", s.testSkopeoCredsStore)
 	t.Run("regctl", s.testRegctl)
 	t.Run("push-pull", s.testPushPull)
 	t.Run("dockerhub-keys", s.testDockerHubKeys)
@@ -102,34 +101,19 @@ func buildHelper(t *testing.T) string {
 	return dir
 }
 
-// goBinDir is where go install puts binaries: $GOBIN or the first GOPATH's bin.
-func goBinDir() string {
-	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(string(out), "\n")
-	if len(lines) > 0 && strings.TrimSpace(lines[0]) != "" {
-		return strings.TrimSpace(lines[0])
-	}
-	if len(lines) > 1 {
-		gopath, _, _ := strings.Cut(strings.TrimSpace(lines[1]), string(os.PathListSeparator))
-		if gopath != "" {
-			return filepath.Join(gopath, "bin")
-		}
-	}
-	return ""
-}
-
 // requireClient returns the client's path or skips (fails with CI=true).
 func (s *e2eSuite) requireClient(t *testing.T, client string) string {
 	t.Helper()
-	path, err := exec.LookPath(client)
-	if err != nil && s.clientDir != "" {
-		path, err = exec.LookPath(filepath.Join(s.clientDir, client))
-	}
+	path, err := keychaintest.LookTool(client)
 	if err != nil {
-		missing(t, client+" not installed: run .ci/install-clients")
+		fix := "make deps"
+		switch client {
+		case "skopeo":
+			fix = keychaintest.Apt("skopeo")
+		case "docker":
+			fix = keychaintest.Apt("docker.io")
+		}
+		keychaintest.Skip(t, "end-to-end tests", err.Error(), fix)
 	}
 	return path
 }
@@ -347,7 +331,7 @@ func (sc *scenario) keychainHas() (has, checked bool) {
 	case "secretservice":
 		tool, err := exec.LookPath("secret-tool")
 		if err != nil {
-			missing(sc.t, "secret-tool not installed: apt-get install -y libsecret-tools")
+			keychaintest.Skip(sc.t, "end-to-end tests", "secret-tool not installed", keychaintest.Apt("libsecret-tools"))
 		}
 		out, errb, err := sc.run("", tool, "search", "--all", "service", keychain.Service)
 		if err != nil && strings.TrimSpace(out+errb) != "" {
@@ -580,6 +564,36 @@ func (s *e2eSuite) testSkopeo(t *testing.T) {
 		[]string{skopeo, "login", "--authfile", authfile, "--tls-verify=false", "-u", sc.user, "--password-stdin", sc.host},
 		[]string{skopeo, "inspect", "--raw", "--authfile", authfile, "--tls-verify=false", "docker://" + ref},
 		[]string{skopeo, "logout", "--authfile", authfile, sc.host})
+}
+
+// skopeo 1.9 (containers/image) ignores credsStore: its login writes the
+// base64 password into config.json and drops the credsStore key, which is
+// why testSkopeo (and the README) use credHelpers {"HOST": "pat"}. This pins
+// that: when it fails, skopeo has learnt credsStore, and the credHelpers
+// advice can go.
+func (s *e2eSuite) testSkopeoCredsStore(t *testing.T) {
+	skopeo := s.requireClient(t, "skopeo")
+	sc := s.newScenario(t)
+	authfile := filepath.Join(sc.config, "config.json")
+	sc.must(sc.token, skopeo, "login", "--authfile", authfile, "--tls-verify=false", "-u", sc.user, "--password-stdin", sc.host)
+	b, err := os.ReadFile(authfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		CredsStore *string `json:"credsStore"`
+		Auths      map[string]struct {
+			Auth string `json:"auth"`
+		} `json:"auths"`
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("config.json after skopeo login: %v", err)
+	}
+	if _, _, ok := sc.get(sc.host); ok || cfg.Auths[sc.host].Auth != base64Auth(sc.user, sc.token) {
+		t.Errorf("skopeo login with credsStore: helper has it %v, config.json has it %v: "+
+			"skopeo now honours credsStore; use it in testSkopeo and drop the credHelpers advice",
+			ok, cfg.Auths[sc.host].Auth == base64Auth(sc.user, sc.token))
+	}
 }
 
 // regctl reads docker's credsStore, but its own `registry login` and

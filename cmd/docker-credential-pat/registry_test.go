@@ -49,6 +49,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // registryBin is where Debian's docker-registry package puts the binary.
@@ -119,19 +121,9 @@ type tokenRegistry struct {
 func requireRegistry(t testing.TB) string {
 	t.Helper()
 	if _, err := os.Stat(registryBin); err != nil {
-		missing(t, "docker-registry not installed: run apt-get install -y docker-registry")
+		keychaintest.Skip(t, "registry tests", "docker-registry not installed", keychaintest.Apt("docker-registry"))
 	}
 	return registryBin
-}
-
-// missing skips the test with why, or fails it when CI=true: on CI every
-// tool the e2e tests use is installed by .ci/install-clients or .ci/run.
-func missing(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: required)", why)
-	}
-	t.Skip(why)
 }
 
 // startHtpasswdRegistry starts a registry that accepts HTTP Basic with the

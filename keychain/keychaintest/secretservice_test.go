@@ -4,7 +4,6 @@ package keychaintest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -129,40 +128,8 @@ func TestStartBusWithoutKeyring(t *testing.T) {
 	}
 }
 
-// fakeTB records what Require asks of a test; Skip and Fatal end the
-// calling goroutine's work the way testing does, by panicking here.
-type fakeTB struct {
-	skipped, failed string
-}
-
-type stop struct{}
-
-func (f *fakeTB) Helper()                         {}
-func (f *fakeTB) Logf(format string, args ...any) {}
-func (f *fakeTB) Cleanup(func())                  {}
-func (f *fakeTB) Skip(args ...any)                { f.skipped = fmtArgs(args); panic(stop{}) }
-func (f *fakeTB) Fatal(args ...any)               { f.failed = fmtArgs(args); panic(stop{}) }
-func (f *fakeTB) Errorf(format string, args ...any) {
-	f.failed = fmt.Sprintf(format, args...)
-}
-
-func fmtArgs(args []any) string {
-	var b strings.Builder
-	for _, a := range args {
-		b.WriteString(a.(string))
-	}
-	return b.String()
-}
-
-func tryRequire(short bool) (f *fakeTB) {
-	f = &fakeTB{}
-	defer func() {
-		if r := recover(); r != nil && r != (stop{}) {
-			panic(r)
-		}
-	}()
-	Require(f, short)
-	return f
+func tryRequire(short bool) *fakeTB {
+	return run(func(tb TB) { Require(tb, short) })
 }
 
 func TestRequireSkipsOrFails(t *testing.T) {
@@ -171,7 +138,7 @@ func TestRequireSkipsOrFails(t *testing.T) {
 	if why := Available(); !strings.Contains(why, "gnome-keyring-daemon") || !strings.Contains(why, "apt-get install") {
 		t.Fatalf("Available() = %q, want the missing daemons and the fix", why)
 	}
-	if f := tryRequire(false); f.skipped == "" || f.failed != "" {
+	if f := tryRequire(false); !strings.HasPrefix(f.skipped, "skipped real Secret Service tests: missing ") || f.failed != "" {
 		t.Errorf("outside CI: skipped %q failed %q, want a skip", f.skipped, f.failed)
 	}
 	if f := tryRequire(true); !strings.Contains(f.skipped, "-short") {

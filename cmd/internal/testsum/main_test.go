@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// goTestJSON runs the real `go test -json` on a throwaway module with the
+// given files and returns what it printed.
+func goTestJSON(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	files["go.mod"] = "module example.test/sum\n\ngo 1.21\n"
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-json", "./...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if len(out) == 0 {
+		t.Fatalf("go test -json printed nothing: %v\n%s", err, stderr.Bytes())
+	}
+	return out
+}
+
+const mixedTests = `package a
+
+import "testing"
+
+func TestPasses(t *testing.T) { t.Log("quiet when passing") }
+
+func TestFails(t *testing.T) {
+	t.Log("said before failing")
+	t.Error("the first failure")
+	t.Error("the second failure")
+}
+
+func TestClients(t *testing.T) {
+	t.Run("crane", func(t *testing.T) {})
+	t.Run("skopeo", func(t *testing.T) {
+		t.Skip("skipped end-to-end tests: skopeo not installed; run: sudo apt-get install -y skopeo")
+	})
+	t.Run("skopeo-again", func(t *testing.T) {
+		t.Log("some context first")
+		t.Skip("skipped end-to-end tests: skopeo not installed; run: sudo apt-get install -y skopeo")
+	})
+}
+
+func TestKeyctl(t *testing.T) {
+	t.Skip("skipped kernel keyring tests: keyctl not installed; run: sudo apt-get install -y keyutils skopeo")
+}
+
+func TestAsRoot(t *testing.T) {
+	t.Skip("skipped tests as user nobody: not root, so cannot switch users; run: sudo make test")
+}
+
+func TestRaw(t *testing.T) { t.Skip("runs dozens of processes") }
+`
+
+func TestSummary(t *testing.T) {
+	in := goTestJSON(t, map[string]string{
+		"a/a_test.go": mixedTests,
+		"b/b_test.go": "package b\n\nimport \"testing\"\n\nfunc TestBroken(t *testing.T) { undefined() }\n",
+		"c/c.go":      "package c\n",
+	})
+	var out bytes.Buffer
+	ok, err := summarise(bytes.NewReader(in), &out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		t.Errorf("summarise ok with a failed test and a build failure")
+	}
+	got := out.String()
+	for _, want := range []string{
+		"a_test.go:8: said before failing\n",
+		"a_test.go:9: the first failure\n",
+		"a_test.go:10: the second failure\n",
+		"--- FAIL: TestFails",
+		"undefined: undefined", // the build failure, in full
+		"FAIL\texample.test/sum/a",
+		"FAIL\texample.test/sum/b [build failed]",
+		"?   \texample.test/sum/c\t[no test files]",
+		"\n2 passed, 1 failed, 5 skipped\n" +
+			"skipped 2 end-to-end tests: skopeo not installed; run: sudo apt-get install -y skopeo\n" +
+			"skipped 1 kernel keyring test: keyctl not installed; run: sudo apt-get install -y keyutils skopeo\n" +
+			"skipped 1 other test: runs dozens of processes\n" +
+			"skipped 1 test as user nobody: not root, so cannot switch users; run: sudo make test\n" +
+			"to install what the skipped tests need: sudo apt-get install -y skopeo keyutils\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if !strings.HasSuffix(got, "to install what the skipped tests need: sudo apt-get install -y skopeo keyutils\n") {
+		t.Errorf("the summary is not at the end:\n%s", got)
+	}
+	for _, unwanted := range []string{"quiet when passing", "some context first", "=== RUN   TestPasses"} {
+		if strings.Contains(got, unwanted) {
+			t.Errorf("output has %q from a test that did not fail:\n%s", unwanted, got)
+		}
+	}
+}
+
+func TestSummarySkipsFailInCI(t *testing.T) {
+	in := goTestJSON(t, map[string]string{"a/a_test.go": `package a
+
+import "testing"
+
+func TestPasses(t *testing.T) {}
+
+func TestSkips(t *testing.T) {
+	t.Skip("skipped end-to-end tests: crane not installed; run: make deps")
+}
+`})
+	var out bytes.Buffer
+	if ok, err := summarise(bytes.NewReader(in), &out, false); err != nil || !ok {
+		t.Errorf("outside CI, a skip: ok=%v err=%v, want ok\n%s", ok, err, out.Bytes())
+	}
+	want := "ok  \texample.test/sum/a\t"
+	if !strings.HasPrefix(out.String(), want) {
+		t.Errorf("output does not start with the package line %q:\n%s", want, out.Bytes())
+	}
+	if !strings.HasSuffix(out.String(), "\n1 passed, 0 failed, 1 skipped\nskipped 1 end-to-end test: crane not installed; run: make deps\n") {
+		t.Errorf("summary:\n%s", out.Bytes())
+	}
+	out.Reset()
+	if ok, _ := summarise(bytes.NewReader(in), &out, true); ok || !strings.Contains(out.String(), "CI=true: 1 tests skipped") {
+		t.Errorf("CI=true with a skip: ok=%v, want a failure that says so:\n%s", ok, out.Bytes())
+	}
+}
+
+func TestSummaryNoResults(t *testing.T) {
+	var out bytes.Buffer
+	ok, err := summarise(strings.NewReader("go: cannot find main module\n"), &out, false)
+	if err != nil || ok {
+		t.Errorf("no events: ok=%v err=%v, want a failure", ok, err)
+	}
+	if !strings.HasPrefix(out.String(), "go: cannot find main module\n") || !strings.Contains(out.String(), "no test results") {
+		t.Errorf("output:\n%s", out.Bytes())
+	}
+}
