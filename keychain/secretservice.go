@@ -110,7 +110,6 @@ func (b *secretService) Get(ctx context.Context, key string) ([]byte, error) {
 // times in all.
 func (c *client) get(ctx context.Context, key string) ([]byte, error) {
 	session := c.openSession(ctx)
-	defer session.close()
 	var value string
 	for try := 1; ; try++ {
 		items, err := c.find(ctx, key)
@@ -135,6 +134,9 @@ func (c *client) get(ctx context.Context, key string) ([]byte, error) {
 		if !isUnknownObject(err) || try == getTries {
 			return nil, err
 		}
+		// The item went, or the session (the service restarted, say).
+		session.forget()
+		session = c.openSession(ctx)
 	}
 	data, ok := unpack(value)
 	if !ok {
@@ -156,7 +158,6 @@ func (b *secretService) Set(ctx context.Context, key string, data []byte) error 
 
 func (c *client) set(ctx context.Context, key string, data []byte) error {
 	session := c.openSession(ctx)
-	defer session.close()
 	if err := c.unlocked(ctx); err != nil {
 		return err
 	}
@@ -174,6 +175,9 @@ func (c *client) set(ctx context.Context, key string, data []byte) error {
 	err = c.conn.Object(secretsName, c.collection).
 		CallWithContext(ctx, collectionIface+".CreateItem", 0, props, secret, false).Store(&item, &prompt)
 	if err != nil {
+		if answered(err) && strings.Contains(strings.ToLower(err.Error()), "session") {
+			session.forget() // the next operation opens another
+		}
 		return err
 	}
 	if err := c.prompt(ctx, prompt, hintSSNeedsDialog); err != nil {
@@ -223,6 +227,7 @@ func (b *secretService) generation() string {
 // the collection the greeting named, and the operation for errors.
 type client struct {
 	b          *secretService
+	g          *greeting
 	conn       *dbus.Conn
 	collection dbus.ObjectPath
 	op         string
@@ -236,11 +241,11 @@ func (b *secretService) connect(ctx context.Context, op string) (*client, error)
 	if err != nil {
 		return nil, err
 	}
-	collection, err := greet(ctx, conn)
+	g, err := greetConn(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	return &client{b: b, conn: conn, collection: collection, op: op}, nil
+	return &client{b: b, g: g, conn: conn, collection: g.collection, op: op}, nil
 }
 
 // find returns the items of key in the collection, unlocking it first if
@@ -510,44 +515,73 @@ func (c *client) lockedError(why, hint string) error {
 		Detail: string(c.collection) + ": " + why, Hint: hint}
 }
 
-// session is an OpenSession call in flight, sent before the calls that
-// need it so that they share round trips.
+// session is the connection's "plain" session, as one operation waits
+// for it.
 type session struct {
-	c    *client
-	ctx  context.Context
-	call *dbus.Call
+	g   *greeting
+	ctx context.Context
+	p   *pendingSession
 }
 
+// pendingSession is an OpenSession call that any number of operations
+// may wait for (a godbus call's Done channel delivers its answer once).
+type pendingSession struct {
+	done chan struct{} // closed once answered
+	path dbus.ObjectPath
+	err  error
+}
+
+// openSession sends OpenSession unless the connection has a session
+// already (or one on its way): one per connection, shared by every
+// operation after the first and closed by the Secret Service with the
+// connection. It is sent before the calls that do not need it, so that
+// they share round trips.
 func (c *client) openSession(ctx context.Context) *session {
-	return &session{c: c, ctx: ctx, call: c.conn.Object(secretsName, secretsPath).
-		GoWithContext(ctx, serviceIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))}
+	return &session{g: c.g, ctx: ctx, p: c.g.session()}
 }
 
-// path waits for the session.
+// path waits for the session. A session the service refused is
+// forgotten, so the next operation asks again.
 func (s *session) path() (dbus.ObjectPath, error) {
-	var ignored dbus.Variant
-	var p dbus.ObjectPath
-	err := wait(s.ctx, s.call).Store(&ignored, &p)
-	return p, err
+	select {
+	case <-s.p.done:
+	case <-s.ctx.Done():
+		return "", s.ctx.Err()
+	}
+	if s.p.err != nil {
+		s.forget()
+	}
+	return s.p.path, s.p.err
 }
 
-// close ends the session, if it was opened, without waiting.
-func (s *session) close() {
-	var ignored dbus.Variant
-	var p dbus.ObjectPath
-	select {
-	case <-s.call.Done:
-	default:
-		// Still in flight: close it once it answers.
+// forget drops the session, so the next operation opens another (after
+// the service said it does not know it: restarted, say).
+func (s *session) forget() {
+	s.g.mu.Lock()
+	defer s.g.mu.Unlock()
+	if s.g.pending == s.p {
+		s.g.pending = nil
+	}
+}
+
+func (g *greeting) session() *pendingSession {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.pending == nil {
+		p := &pendingSession{done: make(chan struct{})}
+		call := g.conn.Object(secretsName, secretsPath).
+			Go(serviceIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
 		go func() {
-			<-s.call.Done
-			s.close()
+			// godbus answers every call, with an error if the
+			// connection closes.
+			<-call.Done
+			var ignored dbus.Variant
+			p.err = call.Store(&ignored, &p.path)
+			close(p.done)
 		}()
-		return
+		g.pending = p
 	}
-	if s.call.Store(&ignored, &p) == nil {
-		s.c.conn.Object(secretsName, p).Go(sessionIface+".Close", dbus.FlagNoReplyExpected, nil)
-	}
+	return g.pending
 }
 
 // ssSecret is the Secret Service's Secret struct, (oayays).
@@ -588,6 +622,9 @@ var greeted atomic.Pointer[greeting]
 type greeting struct {
 	conn       *dbus.Conn
 	collection dbus.ObjectPath // "login" if it exists, else the default alias
+
+	mu      sync.Mutex
+	pending *pendingSession // once sent (see openSession)
 }
 
 // greet makes the first message this process sends the Secret Service one
@@ -607,21 +644,33 @@ type greeting struct {
 // is registered. It is one round trip per connection, and its answer
 // names the collection to use.
 func greet(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
+	g, err := greetConn(ctx, conn)
+	if err != nil {
+		return "", err
+	}
+	return g.collection, nil
+}
+
+// greetConn is greet returning the connection's greeting.
+func greetConn(ctx context.Context, conn *dbus.Conn) (*greeting, error) {
 	if g := greeted.Load(); g != nil && g.conn == conn {
-		return g.collection, nil
+		return g, nil
 	}
 	var v dbus.Variant
 	err := conn.Object(secretsName, secretsPath).
 		CallWithContext(ctx, propGet, 0, serviceIface, "Collections").Store(&v)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	g := &greeting{conn: conn, collection: defaultAlias}
 	if paths, ok := v.Value().([]dbus.ObjectPath); ok && slices.Contains(paths, loginCollection) {
 		g.collection = loginCollection
 	}
+	if other := greeted.Load(); other != nil && other.conn == conn {
+		return other, nil // another goroutine greeted meanwhile: share its session
+	}
 	greeted.Store(g)
-	return g.collection, nil
+	return g, nil
 }
 
 // collectionLocked reads the Locked property of collection. An error is a

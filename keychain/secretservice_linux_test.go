@@ -547,7 +547,11 @@ func firstMessages(addr string) error {
 	if locked, err := collectionLocked(ctx, conn, collection); err != nil || locked {
 		return fmt.Errorf("lock check: locked %v, %w", locked, err)
 	}
-	c := &client{b: newSecretService(Options{}), conn: conn, collection: collection, op: "get"}
+	g, err := greetConn(ctx, conn)
+	if err != nil {
+		return err
+	}
+	c := &client{b: newSecretService(Options{}), g: g, conn: conn, collection: collection, op: "get"}
 	if _, err := c.get(ctx, "missing.example"); !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("get of a missing key: %w", err)
 	}
