@@ -147,7 +147,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		}
 		if e.Expired(now) {
 			s.warn(Warning{
-				Message: fmt.Sprintf("the token for %s (%s) expired at %s", e.ServerURL, e.Username, e.ExpiresAt.Format("2006-01-02 15:04 MST")),
+				Message: fmt.Sprintf("the token for %s expired at %s", e.Who(), e.ExpiresAt.Format("2006-01-02 15:04 MST")),
 				Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 			})
 			return "", "", ErrNotFound
@@ -268,7 +268,7 @@ func (s *Store) remind(e *Entry, now time.Time) {
 		return
 	}
 	s.warn(Warning{
-		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, when.Relative(*e.ExpiresAt, now)),
+		Message: fmt.Sprintf("the token for %s expires %s", e.Who(), when.Relative(*e.ExpiresAt, now)),
 		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 	})
 	_ = s.updateUse(e, func(e *Entry) { e.ReminderAt = timePtr(now) })

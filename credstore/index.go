@@ -1,10 +1,12 @@
 package credstore
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"reflect"
@@ -111,6 +113,9 @@ func readIndex(path string) (*index, error) {
 // find one would make pulls slower the more credentials there are. A file
 // in another layout goes through readIndex, which names what is wrong.
 func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
+	if e, ok := lookupIndexLine(path, key); ok {
+		return e, true, nil
+	}
 	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
@@ -144,6 +149,102 @@ func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
 	}
 	e, err = x.get(key)
 	return e, true, err
+}
+
+// lookupIndexLine is lookupIndex's fast way (findIndexLine), with
+// statefile's refusals; false leaves everything, errors included, to the
+// slow way.
+func lookupIndexLine(path, key string) (*Entry, bool) {
+	f, err := statefile.Open(path, false)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Size() > maxIndexFile {
+		return nil, false
+	}
+	raw, ok := findIndexLine(f, key)
+	if !ok {
+		return nil, false
+	}
+	var e Entry
+	if json.Unmarshal(raw, &e) != nil {
+		return nil, false
+	}
+	e.Key = key
+	return &e, true
+}
+
+// findIndexLine finds key's entry in an index in the layout encode writes,
+// read from r, decoding nothing but the top-level members: a get then
+// takes about as long with 1,000 entries as with one. It streams through
+// a buffer of its own, as reading the whole file (480 KB at 1,000
+// entries) into fresh memory cost a new process more than the search. It
+// checks the shape of every line (the first and last, each top-level
+// member, each entry line starting with four spaces and a quote and
+// ending with the object's brace and a comma but the last) and a valid
+// version, and reports false for anything else, a key that is not there
+// or is there twice included: lookupIndex then reads the file the slow
+// way, which tells a miss from a damaged file.
+func findIndexLine(r io.Reader, key string) (json.RawMessage, bool) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	line, err := br.ReadSlice('\n')
+	if err != nil || string(line) != "{\n" {
+		return nil, false
+	}
+	var version []byte
+	for {
+		line, err = br.ReadSlice('\n')
+		if err != nil {
+			return nil, false
+		}
+		if string(line) == "  \"entries\": {\n" {
+			break
+		}
+		k, v, ok := splitMember(bytes.TrimPrefix(line[:len(line)-1], []byte("  ")))
+		if !ok || !json.Valid(v) {
+			return nil, false
+		}
+		if k == "version" {
+			version = bytes.Clone(v)
+		}
+	}
+	if !validVersion(version) {
+		return nil, false
+	}
+	start := append(append([]byte("    "), appendJSONString(nil, key)...), ": {"...)
+	var raw []byte
+	last := false // the previous entry line had no comma
+	for {
+		line, err = br.ReadSlice('\n') // an entry over 64 KiB is ErrBufferFull
+		if err != nil {
+			return nil, false
+		}
+		if string(line) == "  }\n" {
+			break
+		}
+		entry, more := bytes.CutSuffix(line, []byte(",\n"))
+		if !more {
+			entry = line[:len(line)-1]
+		}
+		if last || !bytes.HasPrefix(entry, []byte("    \"")) || !bytes.HasSuffix(entry, []byte("}")) {
+			return nil, false
+		}
+		last = !more
+		if bytes.HasPrefix(entry, start) {
+			if raw != nil {
+				return nil, false
+			}
+			raw = bytes.Clone(entry[len(start)-1:])
+		}
+	}
+	if line, err = br.ReadSlice('\n'); err != nil || string(line) != "}\n" || !last {
+		return nil, false
+	}
+	if _, err := br.ReadByte(); err != io.EOF || raw == nil {
+		return nil, false
+	}
+	return raw, true
 }
 
 // parseIndexLines reads the layout encode writes, one entry a line,

@@ -51,7 +51,7 @@ func (s *Store) probeStored(ctx context.Context, client *http.Client, registry, 
 	now := s.now().UTC()
 	if e.Expired(now) {
 		return probe.Result{}, e, hint.Wrap(
-			fmt.Errorf("the token for %s (%s) expired at %s", e.Registry(), e.Username, e.ExpiresAt.Format(time.RFC3339)),
+			fmt.Errorf("the token for %s expired at %s", e.Who(), e.ExpiresAt.Format(time.RFC3339)),
 			fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, e.Registry()))
 	}
 	b, err := s.backendFor(e.Backend)
