@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -112,6 +113,60 @@ func TestImportsRunOneWay(t *testing.T) {
 			if d, ok := layer[dep]; ok && d >= l {
 				t.Errorf("%s (layer %d) imports %s (layer %d): imports run downward only", dir, l, dep, d)
 			}
+		}
+	}
+}
+
+// Provider ids are literals in the provider table only: every other
+// package names them through token's constants.
+func TestProviderIDsInOnePackage(t *testing.T) {
+	root := filepath.Join("..", "..")
+	table := filepath.Join(root, "credstore", "token", "providers.go")
+	f, err := parser.ParseFile(token.NewFileSet(), table, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Provider") || i >= len(vs.Values) {
+					continue
+				}
+				// "unknown" and "docker" are words the code uses for other things.
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if id, _ := strconv.Unquote(lit.Value); id != "unknown" && id != "docker" {
+						ids[id] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	if len(ids) < 10 {
+		t.Fatalf("found only %d provider ids in %s", len(ids), table)
+	}
+	for dir := range packageDirs(t, root) {
+		if dir == "credstore/token" {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, _ := strconv.Unquote(lit.Value); ids[s] {
+						t.Errorf("%s: the provider id %q as a literal: use token's constant", path, s)
+					}
+				}
+				return true
+			})
 		}
 	}
 }
