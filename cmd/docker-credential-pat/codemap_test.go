@@ -170,3 +170,40 @@ func TestProviderIDsInOnePackage(t *testing.T) {
 		}
 	}
 }
+
+// The library gives commands of this program in its hints through
+// Options.Program (Store.Command), never as a literal command line.
+func TestLibraryNamesNoProgram(t *testing.T) {
+	root := filepath.Join("..", "..")
+	command := regexp.MustCompile(`docker-credential-pat (doctor|setup|prune|rm|annotate|ls|inspect|add|probe|get|store|erase|list|--)`)
+	// The wire error for an unknown action: docker shows it as it is.
+	wire := "unknown action: want store, get, erase, list or version (see docker-credential-pat --help)"
+	n := 0
+	for dir := range packageDirs(t, root) {
+		if !strings.HasPrefix(dir, "credstore") && !strings.HasPrefix(dir, "keychain") || dir == "keychain/keychaintest" {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			ast.Inspect(f, func(nd ast.Node) bool {
+				if lit, ok := nd.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, _ := strconv.Unquote(lit.Value); s != wire && command.MatchString(s) {
+						t.Errorf("%s: %q gives a command line of the program by name: use Store.Command", path, s)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if n < 20 {
+		t.Fatalf("read only %d files of the library", n)
+	}
+}
