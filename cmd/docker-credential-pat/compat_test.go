@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker-credential-helpers/client"
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
@@ -132,6 +133,11 @@ func TestBigTokenKeyctl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uses the kernel keyring")
 	}
+	q, err := keychain.ReadKeyctlQuota()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keychaintest.RequireKeyQuota(t, q.Bytes, q.MaxBytes)
 	testBigToken(t, map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "keyctl"})
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,7 +99,9 @@ func missing(progs ...program) string {
 	for _, p := range append([]program{{"dbus-daemon", "dbus"}}, progs...) {
 		if _, err := exec.LookPath(p.bin); err != nil {
 			names = append(names, fmt.Sprintf("%s (package %s)", p.bin, p.pkg))
-			pkgs = append(pkgs, p.pkg)
+			if !slices.Contains(pkgs, p.pkg) {
+				pkgs = append(pkgs, p.pkg)
+			}
 		}
 	}
 	if len(names) == 0 {

@@ -116,3 +116,16 @@ func TestLookToolFindsTheProjectCache(t *testing.T) {
 		t.Errorf("lookTool(%s) = %q, %v; want %q", name, got, err, bin)
 	}
 }
+
+func TestRequireKeyQuota(t *testing.T) {
+	t.Setenv("CI", "")
+	if f := run(func(tb TB) { RequireKeyQuota(tb, 100, 25000000) }); f.skipped != "" || f.failed != "" {
+		t.Errorf("root's quota: skipped %q failed %q, want neither", f.skipped, f.failed)
+	}
+	f := run(func(tb TB) { RequireKeyQuota(tb, 7357, 20000) })
+	group, why, fix, ok := ParseSkip(f.skipped)
+	if !ok || group != "kernel keyring tests of big items" || !strings.Contains(why, "kernel.keys.maxbytes=20000") ||
+		fix != "sudo sysctl -w kernel.keys.maxbytes=1048576" {
+		t.Errorf("the default quota: skipped %q", f.skipped)
+	}
+}
