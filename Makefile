@@ -41,7 +41,7 @@ unit:
 # Each fuzz target for a short while, starting from its corpus in testdata/fuzz.
 FUZZTIME ?= 20s
 # package:target, each target beside its code.
-FUZZ_TARGETS := credstore/registryurl:FuzzCanonical credstore:FuzzServe credstore:FuzzReadIndex \
+FUZZ_TARGETS := credstore/registryurl:FuzzCanonical credstore/protocol:FuzzServe credstore:FuzzReadIndex \
 	credstore:FuzzScanListEntry credstore/token:FuzzClassify
 fuzz:
 	@for pf in $(FUZZ_TARGETS); do \

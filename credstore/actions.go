@@ -40,6 +40,9 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 		return errors.New("no secret given")
 	}
 	now := s.now().UTC()
+	if err := s.checkDir(); err != nil { // the policy decides what is stored
+		return err
+	}
 	policy, err := token.LoadPolicy(s.dir)
 	if err != nil {
 		return err
@@ -122,10 +125,13 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", err
 	}
 	now := s.now().UTC()
-	e, exists, err := lookupIndex(s.IndexPath(), key)
+	e, exists, err := s.lookup(key)
 	if err != nil {
-		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err),
-			Hint: s.Command("doctor --repair")})
+		fix := hint.First(err)
+		if fix == "" {
+			fix = s.Command("doctor --repair")
+		}
+		s.warn(Warning{Message: fmt.Sprintf("%v: serving from the keychain", err), Hint: fix})
 		e, exists = nil, false
 	}
 	if e == nil && exists {
@@ -141,7 +147,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		}
 		if e.Expired(now) {
 			s.warn(Warning{
-				Message: fmt.Sprintf("the token for %s (%s) expired at %s", e.ServerURL, e.Username, e.ExpiresAt.Format("2006-01-02 15:04 MST")),
+				Message: fmt.Sprintf("the token for %s expired at %s", e.Who(), e.ExpiresAt.Format("2006-01-02 15:04 MST")),
 				Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 			})
 			return "", "", ErrNotFound
@@ -153,7 +159,13 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warnKeychain(err)
 		return "", "", ErrNotFound
 	}
-	data, err := b.Get(s.ctx, key)
+	at := ""
+	if e != nil && e.State == "" {
+		// Where the last use found the item, if it counted this token.
+		readUse(s.usePath(key)).applyTo(e)
+		at = e.Locator
+	}
+	data, found, err := keychain.GetAt(s.ctx, b, key, at)
 	if err != nil {
 		if !errors.Is(err, keychain.ErrNotFound) {
 			s.warnKeychain(err)
@@ -167,22 +179,35 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", ErrNotFound
 	}
 	if e != nil {
-		s.recordUse(e, now)
+		if e.State != "" {
+			found = "" // the item may be the one being replaced
+		}
+		s.recordUse(e, now, found)
 	}
 	return p.Username, p.Secret, nil
 }
 
+// lookup reads key's entry, as lookupIndex, from a state directory that
+// checkDir accepts.
+func (s *Store) lookup(key string) (*Entry, bool, error) {
+	if err := s.checkDir(); err != nil {
+		return nil, false, err
+	}
+	return lookupIndex(s.IndexPath(), key)
+}
+
 // warnKeychain turns a keychain failure into a warning with its fix.
 func (s *Store) warnKeychain(err error) {
-	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: hint.First(err)})
+	s.warn(Warning{Message: err.Error() + ": answering not found", Hint: hint.First(s.Own(err))})
 }
 
 // recordUse counts a get of e as a use, or as a bulk read when it is the
 // second or later get of a caller that just listed (see listMarker), in
-// e's use record; and reminds of a token that expires soon. Losing the
+// e's use record, with where the keychain found the item (locator); and
+// reminds of a token that expires soon. Losing the
 // last use to a power cut is fine; losing one to a race is not, hence the
 // lock.
-func (s *Store) recordUse(e *Entry, now time.Time) {
+func (s *Store) recordUse(e *Entry, now time.Time, locator string) {
 	if err := s.ensureDir(); err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return
@@ -203,6 +228,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 			e.UseCount++
 			e.LastUsedAt = timePtr(now)
 			e.LastUsedBy = s.caller.Name
+			e.Locator = locator
 		})
 	} else {
 		if m.Gets == 1 {
@@ -223,6 +249,7 @@ func (s *Store) recordUse(e *Entry, now time.Time) {
 		err = s.updateUse(e, func(e *Entry) {
 			e.BulkReads++
 			e.LastBulkReadAt = timePtr(now)
+			e.Locator = locator
 		})
 	}
 	if err != nil {
@@ -241,7 +268,7 @@ func (s *Store) remind(e *Entry, now time.Time) {
 		return
 	}
 	s.warn(Warning{
-		Message: fmt.Sprintf("the token for %s (%s) expires %s", e.ServerURL, e.Username, when.Relative(*e.ExpiresAt, now)),
+		Message: fmt.Sprintf("the token for %s expires %s", e.Who(), when.Relative(*e.ExpiresAt, now)),
 		Hint:    fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, registryurl.Display(e.ServerURL)),
 	})
 	_ = s.updateUse(e, func(e *Entry) { e.ReminderAt = timePtr(now) })

@@ -42,6 +42,11 @@ type Entry struct {
 	// Listed records that the entry was committed before the current
 	// operation, so list may keep naming it while a replace is in flight.
 	Listed bool `json:"listed,omitempty"`
+
+	// Locator is where the keychain found the secret at the last use of
+	// this token (see keychain.Locator). It lives in the use record, not
+	// in the index, and is only ever a hint: the backend checks it.
+	Locator string `json:"-"`
 }
 
 const (

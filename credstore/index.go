@@ -1,12 +1,13 @@
 package credstore
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,7 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -22,6 +25,10 @@ const (
 	indexFile     = "index.json"
 	indexLockFile = "index.lock"
 	indexVersion  = 1
+	// maxIndexFile bounds what is read of the index: about 60,000
+	// entries, far more than anyone stores, and a bound on what a get
+	// costs whatever the file holds.
+	maxIndexFile = 32 << 20
 )
 
 // ErrIndexCorrupt means the metadata index could not be read. It is never
@@ -68,18 +75,27 @@ type indexEntry struct {
 	dirty bool
 }
 
+// indexReadError is an error reading the index: a refusal of statefile
+// names the path and its fix itself.
+func indexReadError(path string, err error) error {
+	if len(hint.Of(err)) > 0 {
+		return err
+	}
+	return &IndexError{Path: path, Err: err}
+}
+
 func corrupt(path string, err error) error {
 	return &IndexError{Path: path, Err: fmt.Errorf("%w: %v", ErrIndexCorrupt, err)}
 }
 
 // readIndex reads the index at path; a missing file is an empty index.
 func readIndex(path string) (*index, error) {
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index{path: path, top: map[string]json.RawMessage{"version": json.RawMessage("1")}, entries: map[string]*indexEntry{}}, nil
 	}
 	if err != nil {
-		return nil, &IndexError{Path: path, Err: err}
+		return nil, indexReadError(path, err)
 	}
 	x, ok := parseIndexLines(path, data)
 	if !ok {
@@ -97,12 +113,15 @@ func readIndex(path string) (*index, error) {
 // find one would make pulls slower the more credentials there are. A file
 // in another layout goes through readIndex, which names what is wrong.
 func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
-	data, err := os.ReadFile(path)
+	if e, ok := lookupIndexLine(path, key); ok {
+		return e, true, nil
+	}
+	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, &IndexError{Path: path, Err: err}
+		return nil, false, indexReadError(path, err)
 	}
 	var raw, version []byte
 	ok := scanIndexLines(data, func(k string, v []byte) {
@@ -130,6 +149,102 @@ func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
 	}
 	e, err = x.get(key)
 	return e, true, err
+}
+
+// lookupIndexLine is lookupIndex's fast way (findIndexLine), with
+// statefile's refusals; false leaves everything, errors included, to the
+// slow way.
+func lookupIndexLine(path, key string) (*Entry, bool) {
+	f, err := statefile.Open(path, false)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Size() > maxIndexFile {
+		return nil, false
+	}
+	raw, ok := findIndexLine(f, key)
+	if !ok {
+		return nil, false
+	}
+	var e Entry
+	if json.Unmarshal(raw, &e) != nil {
+		return nil, false
+	}
+	e.Key = key
+	return &e, true
+}
+
+// findIndexLine finds key's entry in an index in the layout encode writes,
+// read from r, decoding nothing but the top-level members: a get then
+// takes about as long with 1,000 entries as with one. It streams through
+// a buffer of its own, as reading the whole file (480 KB at 1,000
+// entries) into fresh memory cost a new process more than the search. It
+// checks the shape of every line (the first and last, each top-level
+// member, each entry line starting with four spaces and a quote and
+// ending with the object's brace and a comma but the last) and a valid
+// version, and reports false for anything else, a key that is not there
+// or is there twice included: lookupIndex then reads the file the slow
+// way, which tells a miss from a damaged file.
+func findIndexLine(r io.Reader, key string) (json.RawMessage, bool) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	line, err := br.ReadSlice('\n')
+	if err != nil || string(line) != "{\n" {
+		return nil, false
+	}
+	var version []byte
+	for {
+		line, err = br.ReadSlice('\n')
+		if err != nil {
+			return nil, false
+		}
+		if string(line) == "  \"entries\": {\n" {
+			break
+		}
+		k, v, ok := splitMember(bytes.TrimPrefix(line[:len(line)-1], []byte("  ")))
+		if !ok || !json.Valid(v) {
+			return nil, false
+		}
+		if k == "version" {
+			version = bytes.Clone(v)
+		}
+	}
+	if !validVersion(version) {
+		return nil, false
+	}
+	start := append(append([]byte("    "), appendJSONString(nil, key)...), ": {"...)
+	var raw []byte
+	last := false // the previous entry line had no comma
+	for {
+		line, err = br.ReadSlice('\n') // an entry over 64 KiB is ErrBufferFull
+		if err != nil {
+			return nil, false
+		}
+		if string(line) == "  }\n" {
+			break
+		}
+		entry, more := bytes.CutSuffix(line, []byte(",\n"))
+		if !more {
+			entry = line[:len(line)-1]
+		}
+		if last || !bytes.HasPrefix(entry, []byte("    \"")) || !bytes.HasSuffix(entry, []byte("}")) {
+			return nil, false
+		}
+		last = !more
+		if bytes.HasPrefix(entry, start) {
+			if raw != nil {
+				return nil, false
+			}
+			raw = bytes.Clone(entry[len(start)-1:])
+		}
+	}
+	if line, err = br.ReadSlice('\n'); err != nil || string(line) != "}\n" || !last {
+		return nil, false
+	}
+	if _, err := br.ReadByte(); err != io.EOF || raw == nil {
+		return nil, false
+	}
+	return raw, true
 }
 
 // parseIndexLines reads the layout encode writes, one entry a line,
@@ -321,8 +436,9 @@ var entryFields = func() []string {
 	var names []string
 	t := reflect.TypeOf(Entry{})
 	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		names = append(names, name)
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "-" {
+			names = append(names, name)
+		}
 	}
 	return names
 }()
@@ -436,10 +552,13 @@ func (x *index) write(durable bool) error {
 // lockState takes the state directory's inter-process lock.
 func lockState(dir string) (unlock func(), err error) {
 	path := filepath.Join(dir, indexLockFile)
-	// lockedfile would create the file 0666 less umask; keep it private.
-	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
-		f.Close()
+	// lockedfile would create the file 0666 less umask, and open a FIFO
+	// or follow a link put there: create it private, and refuse those.
+	f, err := statefile.Open(path, true)
+	if err != nil {
+		return nil, err
 	}
+	f.Close()
 	type result struct {
 		unlock func()
 		err    error

@@ -1,9 +1,11 @@
 package credstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -78,4 +80,59 @@ func FuzzScanListEntry(f *testing.F) {
 			t.Fatalf("scan = %q %q, json = %+v", u, n, e)
 		}
 	})
+}
+
+// findIndexLine, the fast way to a get's entry, agrees with the full read
+// of an index in the layout encode writes, and declines (leaving the file
+// to the full read) whatever it cannot be sure of.
+func TestFindIndexLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index.json")
+	x := &index{path: path, top: map[string]json.RawMessage{"zz-newer": json.RawMessage(`{"a":[1,2]}`)}, entries: map[string]*indexEntry{}}
+	keys := []string{"ghcr.io", "ghcr.io:5000", "gh", "quay.io/team", `odd"key<&>`, "last.example.com"}
+	for _, k := range keys {
+		x.put(&Entry{Key: k, ServerURL: "https://" + k, Username: "u-" + k})
+	}
+	if err := x.write(false); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, ok := parseIndexLines(path, data)
+	if !ok {
+		t.Fatal("encode's output is not in the line layout")
+	}
+	for _, k := range keys {
+		raw, ok := findIndexLine(bytes.NewReader(data), k)
+		if !ok || string(raw) != string(full.entries[k].raw) {
+			t.Errorf("findIndexLine(%q) = %s, %v; want %s", k, raw, ok, full.entries[k].raw)
+		}
+	}
+	for _, k := range []string{"ghcr", "missing.example.com", "io", ""} {
+		if raw, ok := findIndexLine(bytes.NewReader(data), k); ok {
+			t.Errorf("findIndexLine(%q) of a key not there = %s", k, raw)
+		}
+	}
+	s := string(data)
+	line := `    "gh": ` + string(full.entries["gh"].raw) + ",\n"
+	for name, bad := range map[string]string{
+		"key twice":            strings.Replace(s, line, line+line, 1),
+		"truncated":            s[:len(s)-3],
+		"no version":           strings.Replace(s, `"version": 1`, `"version": 0`, 1),
+		"damaged header":       strings.Replace(s, `"zz-newer": {"a":[1,2]}`, `"zz-newer": {"a":[1,2}`, 1),
+		"nested, not an entry": strings.Replace(s, line, `    "x": {`+"\n"+line+"    },\n", 1),
+		"no comma":             strings.Replace(s, line, strings.Replace(line, "},\n", "}\n", 1), 1),
+		"comma after the last": strings.Replace(s, "}\n  }\n}\n", "},\n  }\n}\n", 1),
+		"more after the end":   s + "\n",
+		"a line over 64 KiB":   strings.Replace(s, `"u-gh"`, `"u-gh`+strings.Repeat("x", 70<<10)+`"`, 1),
+	} {
+		if raw, ok := findIndexLine(strings.NewReader(bad), "gh"); ok {
+			t.Errorf("%s: findIndexLine = %s, want it left to the full read", name, raw)
+		}
+	}
+	// A one-line index (another layout) is left to the full read too.
+	if _, ok := findIndexLine(strings.NewReader(`{"version":1,"entries":{"gh":{}}}`), "gh"); ok {
+		t.Error("a one-line index was read the fast way")
+	}
 }

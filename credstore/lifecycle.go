@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
@@ -20,24 +21,14 @@ import (
 // scope, description and expiry; the token and what identifies it stay as
 // they are. It returns the entry as written, or ErrNotFound.
 func (s *Store) Annotate(serverURL string, edit func(*Entry) error) (*Entry, error) {
-	key, err := registryurl.Canonical(serverURL)
-	if err != nil {
-		return nil, err
-	}
-	var out *Entry
-	err = s.locked(func(x *index) error {
-		s.repair(x)
-		cur, err := x.get(key)
-		if err != nil {
-			return err
-		}
+	return s.withEntry(serverURL, func(x *index, key string, cur *Entry) (*Entry, error) {
 		if cur == nil || !cur.listable() {
-			return ErrNotFound
+			return nil, ErrNotFound
 		}
 		e := *cur
 		e.Scope = append([]string{}, cur.Scope...)
 		if err := edit(&e); err != nil {
-			return err
+			return nil, err
 		}
 		// Metadata only: whatever edit did, the identity stays.
 		e.Key, e.ServerURL, e.Username, e.Fingerprint = cur.Key, cur.ServerURL, cur.Username, cur.Fingerprint
@@ -51,21 +42,17 @@ func (s *Store) Annotate(serverURL string, edit func(*Entry) error) (*Entry, err
 		e.UpdatedAt = s.now().UTC()
 		x.put(&e)
 		if err := x.write(true); err != nil {
-			return err
+			return nil, err
 		}
 		c := e
-		out = &c
-		return nil
+		return &c, nil
 	})
-	return out, err
 }
 
-// Remove erases the credentials for serverURL, as the protocol's erase
-// does, and returns what was removed so that the caller can say where to
-// revoke the token. A keychain item without an index entry (an index lost
-// or rebuilt) is removed too; its entry then holds only the key, server URL
-// and backend.
-func (s *Store) Remove(serverURL string) (*Entry, error) {
+// withEntry runs fn, under the index lock and after finishing interrupted
+// changes, with the entry for serverURL (nil if there is none) and its
+// canonical key, and returns what fn returns.
+func (s *Store) withEntry(serverURL string, fn func(x *index, key string, e *Entry) (*Entry, error)) (*Entry, error) {
 	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return nil, err
@@ -77,30 +64,40 @@ func (s *Store) Remove(serverURL string) (*Entry, error) {
 		if err != nil {
 			return err
 		}
+		out, err = fn(x, key, e)
+		return err
+	})
+	return out, err
+}
+
+// Remove erases the credentials for serverURL, as the protocol's erase
+// does, and returns what was removed so that the caller can say where to
+// revoke the token. A keychain item without an index entry (an index lost
+// or rebuilt) is removed too; its entry then holds only the key, server URL
+// and backend.
+func (s *Store) Remove(serverURL string) (*Entry, error) {
+	return s.withEntry(serverURL, func(x *index, key string, e *Entry) (*Entry, error) {
 		if e == nil {
 			b, err := s.backendFor("")
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := b.Delete(s.ctx, key); err != nil {
 				if errors.Is(err, keychain.ErrNotFound) {
-					return ErrNotFound
+					return nil, ErrNotFound
 				}
-				return err
+				return nil, err
 			}
-			out = &Entry{Key: key, ServerURL: serverURL, Backend: b.Name(), Scope: []string{},
-				Provider: token.ProviderUnknown, Kind: "unknown"}
-			return nil
+			return &Entry{Key: key, ServerURL: serverURL, Backend: b.Name(), Scope: []string{},
+				Provider: token.ProviderUnknown, Kind: "unknown"}, nil
 		}
 		removed := *e
 		if err := s.erase(x, e); err != nil {
-			return err
+			return nil, err
 		}
 		removed.State, removed.Listed = "", false
-		out = &removed
-		return nil
+		return &removed, nil
 	})
-	return out, err
 }
 
 // Filter selects entries by expiry and use. An entry matches when any of
@@ -306,24 +303,13 @@ func revokeAt(e *Entry) (url, how string) {
 	return token.RevokeAt(e.Provider, host, e.Username)
 }
 
-// CheckUsername refuses a username the protocol's store would refuse.
-func CheckUsername(u string) error {
-	if u == "" {
-		return errors.New("empty username")
-	}
-	if !validText(u, maxUsername) {
-		return ErrBadUsername
-	}
-	return nil
-}
-
 // maxDescription bounds a description.
 const maxDescription = 1024
 
 // CheckDescription refuses a description with control characters or too
 // long to show.
 func CheckDescription(d string) error {
-	if !validText(d, maxDescription) {
+	if len(d) > maxDescription || !utf8.ValidString(d) || strings.ContainsFunc(d, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return fmt.Errorf("invalid description: it must be valid UTF-8 without control characters, at most %d bytes", maxDescription)
 	}
 	return nil

@@ -322,19 +322,6 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
-func TestCheckUsername(t *testing.T) {
-	for _, u := range []string{"alice", "robot$ci", "myorg+ci", "00000000-0000-0000-0000-000000000000", "<token>"} {
-		if err := CheckUsername(u); err != nil {
-			t.Errorf("CheckUsername(%q) = %v", u, err)
-		}
-	}
-	for _, u := range []string{"", "a\nb", "a\x1b[31m", strings.Repeat("a", 1025)} {
-		if err := CheckUsername(u); err == nil {
-			t.Errorf("CheckUsername(%q) accepted", u)
-		}
-	}
-}
-
 // A second process sees an annotation at once, and a put of the same token
 // keeps it.
 func TestAnnotationSurvivesSameTokenLogin(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
@@ -226,7 +227,7 @@ func (s *Store) RebuildIndex(extra []string) (aside string, rebuilt []string, er
 			return "", nil, errors.New("the index was repaired meanwhile")
 		}
 	}
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path, maxIndexFile)
 	if err != nil {
 		return "", nil, err
 	}

@@ -40,7 +40,7 @@ func (s *Store) ProbeStored(ctx context.Context, client *http.Client, registry, 
 	if errors.Is(err, probe.ErrScopeUnknown) {
 		err = hint.Wrap(err, "set the scope by hand: "+s.Command("annotate "+registryurl.Display(res.Registry)+" --scope "+res.Asked))
 	}
-	return ProbeReport{Result: res, Entry: e, Recorded: err == nil && res.Scheme == "bearer"}, err
+	return ProbeReport{Result: res, Entry: e, Recorded: err == nil && res.Scheme == "bearer"}, s.Own(err)
 }
 
 func (s *Store) probeStored(ctx context.Context, client *http.Client, registry, repository string) (probe.Result, *Entry, error) {
@@ -51,7 +51,7 @@ func (s *Store) probeStored(ctx context.Context, client *http.Client, registry, 
 	now := s.now().UTC()
 	if e.Expired(now) {
 		return probe.Result{}, e, hint.Wrap(
-			fmt.Errorf("the token for %s (%s) expired at %s", e.Registry(), e.Username, e.ExpiresAt.Format(time.RFC3339)),
+			fmt.Errorf("the token for %s expired at %s", e.Who(), e.ExpiresAt.Format(time.RFC3339)),
 			fmt.Sprintf("create a new token, then: docker login -u %s --password-stdin %s", e.Username, e.Registry()))
 	}
 	b, err := s.backendFor(e.Backend)

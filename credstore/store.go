@@ -23,6 +23,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 )
@@ -163,11 +164,17 @@ func New(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// own names this program in the hints of the index errors in err.
-func (s *Store) own(err error) error {
+// Own names this program in the hints of err that give one of its
+// commands: those of the index errors, and the keychain's "run the doctor".
+// Errors the store returns are owned already.
+func (s *Store) Own(err error) error {
 	var ie *IndexError
 	if errors.As(err, &ie) && ie.program == "" {
 		ie.program = s.program
+	}
+	var ke *keychain.Error
+	if errors.As(err, &ke) && ke.Hint == keychain.HintDoctor {
+		ke.Hint = "run `" + s.Command("doctor") + "` for details"
 	}
 	return err
 }
@@ -205,13 +212,13 @@ func (s *Store) backendFor(name string) (keychain.Backend, error) {
 // whenever the choice changes.
 func (s *Store) announceChoice(name, reason string) {
 	path := filepath.Join(s.dir, "backend")
-	if prev, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(prev)) == name {
+	if prev, err := statefile.ReadFile(path, 256); err == nil && strings.TrimSpace(string(prev)) == name {
 		return
 	}
 	if reason != "" {
 		s.warn(Warning{Message: reason})
 	}
-	if os.MkdirAll(s.dir, 0o700) == nil {
+	if s.ensureDir() == nil {
 		_ = atomicfile.Write(path, []byte(name+"\n"), 0o600, false)
 	}
 }
@@ -237,15 +244,31 @@ func decodePayload(data []byte) (payload, error) {
 }
 
 func (s *Store) ensureDir() error {
+	if err := s.checkDir(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
 	return nil
 }
 
+// checkDir refuses a state directory, or a uses/ in it, that another user
+// could write: they could point our writes anywhere we can write, and
+// tell get where a token lives. A uses/ that is a link is refused too.
+func (s *Store) checkDir() error {
+	if err := statefile.CheckDir(s.dir, true); err != nil {
+		return fmt.Errorf("state directory %w", err)
+	}
+	return statefile.CheckDir(filepath.Join(s.dir, UsesDir), false)
+}
+
 func (s *Store) readIndex() (*index, error) {
+	if err := s.checkDir(); err != nil {
+		return nil, err
+	}
 	x, err := readIndex(s.IndexPath())
-	return x, s.own(err)
+	return x, s.Own(err)
 }
 
 // locked runs fn with the index loaded under the inter-process lock.
@@ -262,7 +285,7 @@ func (s *Store) locked(fn func(x *index) error) error {
 	if err != nil {
 		return err
 	}
-	return s.own(fn(x))
+	return s.Own(fn(x))
 }
 
 // After a list, docker's GetAllCredentials (a classic build) gets every
@@ -304,7 +327,7 @@ func (s *Store) recentList() *listMarker {
 	if s.caller.PID == 0 {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(s.dir, listMarkerFile))
+	data, err := statefile.ReadFile(filepath.Join(s.dir, listMarkerFile), 4<<10)
 	if err != nil {
 		return nil
 	}

@@ -552,3 +552,23 @@ func TestLockWaitIsBounded(t *testing.T) {
 	runtime.GC() // lockedfile panics in a finalizer on a file left unclosed
 	runtime.GC()
 }
+
+// The keychain's hint for a failure it does not know names no program;
+// the store names its own: Options.Program.
+func TestOwnNamesTheProgram(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	s, err := New(Options{StateDir: f.dir, Program: "my-pat",
+		Open: func(string) (keychain.Backend, string, error) { return f.kc, "", nil },
+		Warn: func(w Warning) { f.warns = append(f.warns, w) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.kc.FailNext("get", &keychain.Error{Backend: "memory", Op: "get", Kind: keychain.ErrUnavailable, Hint: keychain.HintDoctor})
+	if _, _, err := s.Get("ghcr.io"); err != ErrNotFound {
+		t.Fatalf("get with a failing keychain: %v", err)
+	}
+	if n := len(f.warns); n == 0 || f.warns[n-1].Hint != "run `my-pat doctor` for details" {
+		t.Errorf("warnings %+v, want the hint naming my-pat", f.warns)
+	}
+}

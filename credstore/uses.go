@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 )
 
 // Use records. Every get records a use, and rewriting the whole index for
@@ -24,6 +25,9 @@ import (
 // a replaced token is ignored, so a new token starts from zero.
 const UsesDir = "uses"
 
+// maxUseRecord bounds what is read of a use record (about 300 bytes).
+const maxUseRecord = 64 << 10
+
 type useRecord struct {
 	Key            string     `json:"key"`
 	Fingerprint    string     `json:"fingerprint"`
@@ -33,12 +37,16 @@ type useRecord struct {
 	BulkReads      int64      `json:"bulkReads"`
 	LastBulkReadAt *time.Time `json:"lastBulkReadAt"`
 	ReminderAt     *time.Time `json:"reminderAt,omitempty"`
+	// Locator is where the keychain last found the item (see
+	// keychain.Locator): the next get starts there.
+	Locator string `json:"locator,omitempty"`
 }
 
 func recordOf(e *Entry) useRecord {
 	return useRecord{Key: e.Key, Fingerprint: e.Fingerprint,
 		LastUsedAt: e.LastUsedAt, LastUsedBy: e.LastUsedBy, UseCount: e.UseCount,
-		BulkReads: e.BulkReads, LastBulkReadAt: e.LastBulkReadAt, ReminderAt: e.ReminderAt}
+		BulkReads: e.BulkReads, LastBulkReadAt: e.LastBulkReadAt, ReminderAt: e.ReminderAt,
+		Locator: e.Locator}
 }
 
 // applyTo lays u over e when u counts e's token.
@@ -48,6 +56,7 @@ func (u *useRecord) applyTo(e *Entry) {
 	}
 	e.LastUsedAt, e.LastUsedBy, e.UseCount = u.LastUsedAt, u.LastUsedBy, u.UseCount
 	e.BulkReads, e.LastBulkReadAt, e.ReminderAt = u.BulkReads, u.LastBulkReadAt, u.ReminderAt
+	e.Locator = u.Locator
 }
 
 func usePath(dir, key string) string {
@@ -60,7 +69,7 @@ func (s *Store) usePath(key string) string { return usePath(s.dir, key) }
 // readUse reads the record at path; a missing or unreadable one is nil
 // (the index's own fields then stand).
 func readUse(path string) *useRecord {
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path, maxUseRecord)
 	if err != nil {
 		return nil
 	}
@@ -71,9 +80,14 @@ func readUse(path string) *useRecord {
 	return &u
 }
 
-// useFiles lists the use records in dir, by file name.
+// useFiles lists the use records in dir, by file name; none when uses/
+// is not a private directory of ours (never what a link points to).
 func useFiles(dir string) map[string]bool {
-	names, err := os.ReadDir(filepath.Join(dir, UsesDir))
+	uses := filepath.Join(dir, UsesDir)
+	if statefile.CheckDir(uses, false) != nil {
+		return nil
+	}
+	names, err := os.ReadDir(uses)
 	if err != nil {
 		return nil
 	}
@@ -94,6 +108,9 @@ func (s *Store) updateUse(e *Entry, fn func(e *Entry)) error {
 		return err
 	}
 	p := s.usePath(e.Key)
+	if err := statefile.CheckDir(filepath.Dir(p), false); err != nil {
+		return err
+	}
 	err = atomicfile.Write(p, data, 0o600, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = os.Mkdir(filepath.Dir(p), 0o700); err == nil || errors.Is(err, fs.ErrExist) {
@@ -106,7 +123,9 @@ func (s *Store) updateUse(e *Entry, fn func(e *Entry)) error {
 // dropUse removes key's use record, if any. The caller holds the index
 // lock.
 func (s *Store) dropUse(key string) {
-	_ = os.Remove(s.usePath(key))
+	if p := s.usePath(key); statefile.CheckDir(filepath.Dir(p), false) == nil {
+		_ = os.Remove(p)
+	}
 }
 
 // sweepUses removes use records no entry of x has (left by a process

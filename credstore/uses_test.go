@@ -149,3 +149,88 @@ func TestLookupIndex(t *testing.T) {
 		}
 	}
 }
+
+// A get tells the keychain where the last use of the same token found the
+// item (keychain.Locator), and records where it found it this time; a new
+// token, an erase, or an entry being replaced start from no place.
+func TestGetStartsWhereTheLastUseFound(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	lastAt := func() string {
+		t.Helper()
+		calls := f.kc.Calls()
+		for i := len(calls) - 1; i >= 0; i-- {
+			if calls[i].Op == "get" {
+				return calls[i].At
+			}
+		}
+		t.Fatal("no get reached the keychain")
+		return ""
+	}
+	get := func() {
+		t.Helper()
+		if _, s, err := f.s.Get("ghcr.io"); err != nil || s != tok1 && s != tok2 {
+			t.Fatalf("get = %v", err)
+		}
+	}
+	get()
+	if at := lastAt(); at != "" {
+		t.Errorf("first get after a store was told %q, want no place", at)
+	}
+	place := f.kc.Place("ghcr.io")
+	if u := readUse(f.s.usePath("ghcr.io")); u == nil || u.Locator != place {
+		t.Fatalf("use record after a get: %+v, want locator %q", u, place)
+	}
+	get()
+	if at := lastAt(); at != place {
+		t.Errorf("second get was told %q, want %q", at, place)
+	}
+	if e := f.entry("ghcr.io"); e.UseCount != 2 || e.Locator != place {
+		t.Errorf("entry: useCount %d locator %q", e.UseCount, e.Locator)
+	}
+	// Not in the index: Entry's JSON (ls --json, inspect --json) leaves it out.
+	if data, _ := os.ReadFile(f.s.IndexPath()); bytes.Contains(data, []byte(place)) {
+		t.Errorf("the index holds the locator: %s", data)
+	}
+
+	// The same token stored again keeps its record, place included; the
+	// keychain checks the place, the store does not need to.
+	f.add("ghcr.io", "alice", tok1)
+	get()
+	if at := lastAt(); at != place {
+		t.Errorf("get after the same token was stored again was told %q, want %q", at, place)
+	}
+	// A new token: no place until a get finds it.
+	f.add("ghcr.io", "alice", tok2)
+	get()
+	if at := lastAt(); at != "" {
+		t.Errorf("first get of a new token was told %q, want no place", at)
+	}
+	place = f.kc.Place("ghcr.io")
+	get()
+	if at := lastAt(); at != place {
+		t.Errorf("second get of the new token was told %q, want %q", at, place)
+	}
+
+	// While a store of the key is in flight (the index says storing), the
+	// place of the item being replaced is neither used nor recorded.
+	err := f.s.locked(func(x *index) error {
+		e, err := x.get("ghcr.io")
+		if err != nil {
+			return err
+		}
+		e.State, e.Listed = stateStoring, true
+		x.put(e)
+		return x.write(false)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get()
+	if at := lastAt(); at != "" {
+		t.Errorf("get during a store was told %q, want no place", at)
+	}
+	if u := readUse(f.s.usePath("ghcr.io")); u == nil || u.Locator != "" {
+		t.Errorf("use record after a get during a store: %+v, want no locator", u)
+	}
+}

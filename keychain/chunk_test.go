@@ -3,7 +3,6 @@ package keychain_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychainmem"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // winMax is Windows' credential blob limit, the smallest cap we chunk for.
@@ -21,21 +21,6 @@ const winMax = 2560
 const key = "https://registry.example"
 
 var errKilled = errors.New("process killed")
-
-func secret(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
-}
-
-// same compares without printing a secret.
-func same(t testing.TB, what string, got, want []byte) {
-	t.Helper()
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s: got %d bytes, want %d bytes (contents differ)", what, len(got), len(want))
-	}
-}
 
 func newChunked(maxItem int) (*keychainmem.Memory, keychain.Backend) {
 	m := keychainmem.NewMemory()
@@ -58,7 +43,7 @@ func TestChunkedRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	for _, n := range []int{0, 1, winMax - 1, winMax, winMax + 1, 3 * winMax, 64 << 10} {
 		m, c := newChunked(winMax)
-		data := secret(t, n)
+		data := keychaintest.RandomSecret(n)
 		if err := c.Set(ctx, key, data); err != nil {
 			t.Fatalf("Set %d bytes: %v", n, err)
 		}
@@ -66,7 +51,7 @@ func TestChunkedRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Get %d bytes: %v", n, err)
 		}
-		same(t, fmt.Sprintf("%d bytes", n), got, data)
+		keychaintest.SameSecret(t, fmt.Sprintf("%d bytes", n), got, data)
 		wantChunks := 0
 		if n > winMax {
 			wantChunks = (n + winMax - 1) / winMax
@@ -154,7 +139,7 @@ func TestChunkedDetectsCorruption(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			m, c := newChunked(winMax)
-			if err := c.Set(ctx, key, secret(t, 4*winMax-10)); err != nil {
+			if err := c.Set(ctx, key, keychaintest.RandomSecret(4*winMax-10)); err != nil {
 				t.Fatal(err)
 			}
 			chunks := chunkKeys(m) // sorted: gen/0 .. gen/3
@@ -170,7 +155,7 @@ func TestChunkedDetectsCorruption(t *testing.T) {
 				t.Errorf("ErrCorrupt without a hint: %v", err)
 			}
 			// A new Set repairs it and leaves only its own chunks.
-			data := secret(t, 2*winMax)
+			data := keychaintest.RandomSecret(2 * winMax)
 			if err := c.Set(ctx, key, data); err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +163,7 @@ func TestChunkedDetectsCorruption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			same(t, "after repair", got, data)
+			keychaintest.SameSecret(t, "after repair", got, data)
 		})
 	}
 }
@@ -221,9 +206,9 @@ func TestChunkedSurvivesKillAtEveryStep(t *testing.T) {
 	ctx := context.Background()
 	states := []value{
 		{"none", nil},
-		{"plain", secret(t, 100)},
-		{"chunked3", secret(t, 3*winMax-1)},
-		{"chunked5", secret(t, 5*winMax)},
+		{"plain", keychaintest.RandomSecret(100)},
+		{"chunked3", keychaintest.RandomSecret(3*winMax - 1)},
+		{"chunked5", keychaintest.RandomSecret(5 * winMax)},
 	}
 	for _, from := range states {
 		for _, to := range states {
@@ -263,7 +248,7 @@ func TestChunkedSurvivesKillAtEveryStep(t *testing.T) {
 							t.Fatalf("kill after %d calls: the operation reported success but Get returns the old value", k)
 						}
 						// The next Set leaves nothing stale.
-						final := secret(t, 2*winMax+1)
+						final := keychaintest.RandomSecret(2*winMax + 1)
 						if err := c2.Set(ctx, key, final); err != nil {
 							t.Fatalf("Set after the kill: %v", err)
 						}
@@ -271,7 +256,7 @@ func TestChunkedSurvivesKillAtEveryStep(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						same(t, "final", got, final)
+						keychaintest.SameSecret(t, "final", got, final)
 						if ck := chunkKeys(m); len(ck) != 3 || len(m.Keys()) != 4 {
 							t.Fatalf("kill after %d calls: after the next Set the backend holds %q", k, m.Keys())
 						}
@@ -318,7 +303,7 @@ func TestChunkedConcurrent(t *testing.T) {
 	m, c := newChunked(winMax)
 	values := make([][]byte, 6)
 	for i := range values {
-		values[i] = secret(t, 1000+i*winMax)
+		values[i] = keychaintest.RandomSecret(1000 + i*winMax)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 1000)
@@ -369,7 +354,7 @@ func TestChunkedPassesBackendErrorsThrough(t *testing.T) {
 func BenchmarkChunkedGetMemory64K(b *testing.B) {
 	_, c := newChunked(winMax)
 	ctx := context.Background()
-	if err := c.Set(ctx, key, secret(b, 64<<10)); err != nil {
+	if err := c.Set(ctx, key, keychaintest.RandomSecret(64<<10)); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

@@ -47,7 +47,10 @@ const (
 	hintWinTimeout  = "no answer from Credential Manager: raise DOCKER_CREDENTIAL_PAT_TIMEOUT and try again"
 	hintTooBig      = "the token is bigger than this keychain can hold in one item"
 	hintUnsupported = "this system has no keychain docker-credential-pat can use: on Linux use --backend keyctl"
-	hintGeneric     = "run `docker-credential-pat doctor` for details"
+	// HintDoctor is the hint of a failure no rule knows. It names no
+	// program: the store, which knows its name, replaces it with the
+	// command that runs the doctor.
+	HintDoctor = "run the doctor for details"
 )
 
 // rule turns a backend message containing any of match (compared in lower
@@ -179,7 +182,7 @@ func mapError(backend, op string, err error) error {
 		}
 	}
 	// Not a failure we know: say what the backend said.
-	e.Kind, e.Hint = ErrUnavailable, hintGeneric
+	e.Kind, e.Hint = ErrUnavailable, HintDoctor
 	return e
 }
 

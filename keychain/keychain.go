@@ -59,6 +59,15 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Kind }
 
+// Hints returns the hint as a list, the one way an error carries its fixes
+// (see credstore/hint).
+func (e *Error) Hints() []string {
+	if e.Hint == "" {
+		return nil
+	}
+	return []string{e.Hint}
+}
+
 // HintOf returns the hint of the first *Error in err's chain, or "".
 func HintOf(err error) string {
 	var ke *Error
@@ -66,4 +75,28 @@ func HintOf(err error) string {
 		return ke.Hint
 	}
 	return ""
+}
+
+// Locator is a Backend that can find an item faster when told where it
+// was last seen, as a search for the key's item costs more the more items
+// the keychain holds (the Secret Service).
+type Locator interface {
+	Backend
+	// GetAt is Get, trying first the place at, which an earlier GetAt
+	// returned as found for the same key. found is where the item is
+	// ("" when the backend cannot say): text without secrets, to be kept
+	// for the next GetAt. A place that no longer holds key's item (gone,
+	// another key's, not this backend's) is passed over for the lookup Get
+	// does: GetAt never returns data other than what Get would return for
+	// key, save a value another client is replacing at that moment.
+	GetAt(ctx context.Context, key, at string) (data []byte, found string, err error)
+}
+
+// GetAt is b's GetAt when b is a Locator, else b.Get with found "".
+func GetAt(ctx context.Context, b Backend, key, at string) (data []byte, found string, err error) {
+	if l, ok := b.(Locator); ok {
+		return l.GetAt(ctx, key, at)
+	}
+	data, err = b.Get(ctx, key)
+	return data, "", err
 }

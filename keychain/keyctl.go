@@ -50,3 +50,14 @@ type KeyctlQuota struct {
 	// PersistentExpirySeconds is kernel.keys.persistent_keyring_expiry.
 	PersistentExpirySeconds int
 }
+
+// keyctlRing is the keyring the keyctl backends of this process keep their
+// items in; UseKeyctlRing changes it.
+var keyctlRing = Service
+
+// UseKeyctlRing makes every keyctl backend this process opens afterwards
+// keep its items in the keyring named ring instead of
+// "docker-credential-pat". It is for tests, so that each test or script has
+// keys of its own and never touches real entries (keychaintest makes and
+// removes such keyrings). Call it before opening a backend.
+func UseKeyctlRing(ring string) { keyctlRing = ring }

@@ -44,7 +44,7 @@ type keyctlBackend struct {
 // top of keyctl.go for where items live and how long. It fails with
 // ErrUnavailable where keyctl(2) is blocked (containers under the default
 // seccomp profile) or the kernel has no key support.
-func NewKeyctl() (Backend, error) { return newKeyctl(Service) }
+func NewKeyctl() (Backend, error) { return newKeyctl(keyctlRing) }
 
 func newKeyctl(ring string) (*keyctlBackend, error) {
 	k := &keyctlBackend{ring: ring, where: KeyctlPersistent, anchor: unix.KEY_SPEC_THREAD_KEYRING}

@@ -5,7 +5,6 @@ package keychain
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -31,17 +30,13 @@ import (
 
 const childEnv = "DCP_KEYCTL_TEST_CHILD"
 
-func testRingName() string {
-	return fmt.Sprintf("%s-test-%d-%s", Service, os.Getpid(), newGen()[:8])
-}
-
 // newTestKeyctl opens the backend on a fresh test keyring, removed at cleanup.
 func newTestKeyctl(t testing.TB) *keyctlBackend {
 	t.Helper()
 	if _, err := os.Stat("/proc/keys"); err != nil {
 		t.Skip("no kernel keyring support (/proc/keys)")
 	}
-	k, err := newKeyctl(testRingName())
+	k, err := newKeyctl(keychaintest.NewKeyctlRing())
 	if err != nil {
 		t.Fatalf("newKeyctl: %v", err)
 	}
@@ -51,24 +46,8 @@ func newTestKeyctl(t testing.TB) *keyctlBackend {
 
 // removeRing clears the test keyring and unlinks it from its base.
 func removeRing(t testing.TB, k *keyctlBackend) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	base, err := k.base()
-	if err != nil {
-		t.Errorf("cleanup: base keyring: %v", err)
-		return
-	}
-	ring, err := unix.KeyctlSearch(base, "keyring", k.ring, 0)
-	if errors.Is(err, unix.ENOKEY) {
-		return
-	}
-	if err != nil {
-		t.Errorf("cleanup: find %s: %v", k.ring, err)
-		return
-	}
-	unix.KeyctlInt(unix.KEYCTL_CLEAR, ring, 0, 0, 0)
-	if _, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, ring, base, 0, 0); err != nil {
-		t.Errorf("cleanup: unlink %s: %v", k.ring, err)
+	if err := keychaintest.RemoveKeyctlRing(k.ring); err != nil {
+		t.Errorf("cleanup: %v", err)
 	}
 }
 
@@ -101,21 +80,6 @@ func ringKeys(t testing.TB, k *keyctlBackend) []string {
 	return out
 }
 
-func randomSecret(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
-}
-
-// sameData compares without ever printing a secret.
-func sameData(t testing.TB, what string, got, want []byte) {
-	t.Helper()
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s: got %d bytes, want %d bytes (contents differ)", what, len(got), len(want))
-	}
-}
-
 func wantKind(t testing.TB, what string, err, kind error) {
 	t.Helper()
 	if !errors.Is(err, kind) {
@@ -137,7 +101,7 @@ func TestKeyctlRoundTrip(t *testing.T) {
 	t.Logf("items live in the %s keyring", k.Where())
 	for _, n := range []int{0, 1, 100, 4095, 4096, 4097, 20000, KeyctlMaxItem} {
 		key := "https://rt.example/" + strconv.Itoa(n)
-		secret := randomSecret(t, n)
+		secret := keychaintest.RandomSecret(n)
 		if err := k.Set(ctx, key, secret); err != nil {
 			t.Fatalf("Set %d bytes: %v", n, err)
 		}
@@ -145,7 +109,7 @@ func TestKeyctlRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Get %d bytes: %v", n, err)
 		}
-		sameData(t, "round trip", got, secret)
+		keychaintest.SameSecret(t, "round trip", got, secret)
 	}
 	err := k.Set(ctx, "https://rt.example/big", make([]byte, KeyctlMaxItem+1))
 	wantKind(t, "Set one byte over the limit", err, ErrTooBig)
@@ -155,7 +119,7 @@ func TestKeyctlReplaceInPlace(t *testing.T) {
 	k := newTestKeyctl(t)
 	ctx := context.Background()
 	key := "https://replace.example"
-	old, next := randomSecret(t, 5000), randomSecret(t, 300)
+	old, next := keychaintest.RandomSecret(5000), keychaintest.RandomSecret(300)
 	if err := k.Set(ctx, key, old); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +134,7 @@ func TestKeyctlReplaceInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameData(t, "after replace", got, next)
+	keychaintest.SameSecret(t, "after replace", got, next)
 	if keys := ringKeys(t, k); len(keys) != 1 {
 		t.Errorf("keyring holds %q, want one item", keys)
 	}
@@ -196,7 +160,7 @@ func TestKeyctlNotFoundAndDelete(t *testing.T) {
 	wantKind(t, "Get before any Set", err, ErrNotFound)
 	wantKind(t, "Delete before any Set", k.Delete(ctx, key), ErrNotFound)
 
-	if err := k.Set(ctx, key, randomSecret(t, 64)); err != nil {
+	if err := k.Set(ctx, key, keychaintest.RandomSecret(64)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = k.Get(ctx, key+"/other")
@@ -254,7 +218,7 @@ func TestKeyctlCLISeesItemWithPrivatePermissions(t *testing.T) {
 	}
 	ctx := context.Background()
 	key := "https://cli.example"
-	secret := randomSecret(t, 3000)
+	secret := keychaintest.RandomSecret(3000)
 	if err := k.Set(ctx, key, secret); err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +239,7 @@ func TestKeyctlCLISeesItemWithPrivatePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("keyctl pipe: %v", err)
 	}
-	sameData(t, "keyctl pipe", []byte(out), append([]byte{keyctlHeader}, secret...))
+	keychaintest.SameSecret(t, "keyctl pipe", []byte(out), append([]byte{keyctlHeader}, secret...))
 
 	// Another user cannot read it, even knowing its id.
 	requireOtherUser(t)
@@ -300,7 +264,7 @@ func TestKeyctlConcurrent(t *testing.T) {
 	shared := "https://shared.example"
 	values := make([][]byte, workers)
 	for i := range values {
-		values[i] = randomSecret(t, 100+i*700)
+		values[i] = keychaintest.RandomSecret(100 + i*700)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*rounds*4)
@@ -357,7 +321,7 @@ func TestKeyctlChunked(t *testing.T) {
 	ctx := context.Background()
 	key := "https://chunked.example"
 	for _, n := range []int{64 << 10, 100, 2*KeyctlMaxItem + 1, KeyctlMaxItem} {
-		secret := randomSecret(t, n)
+		secret := keychaintest.RandomSecret(n)
 		if err := c.Set(ctx, key, secret); err != nil {
 			t.Fatalf("Set %d bytes: %v", n, err)
 		}
@@ -365,7 +329,7 @@ func TestKeyctlChunked(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Get %d bytes: %v", n, err)
 		}
-		sameData(t, fmt.Sprintf("%d bytes through Chunked", n), got, secret)
+		keychaintest.SameSecret(t, fmt.Sprintf("%d bytes through Chunked", n), got, secret)
 		want := 1 + (n+KeyctlMaxItem-1)/KeyctlMaxItem // manifest + chunks
 		if n <= KeyctlMaxItem {
 			want = 1
@@ -374,7 +338,7 @@ func TestKeyctlChunked(t *testing.T) {
 			t.Errorf("after Set of %d bytes the keyring holds %d items, want %d", n, len(keys), want)
 		}
 	}
-	if err := c.Set(ctx, key, randomSecret(t, 64<<10)); err != nil {
+	if err := c.Set(ctx, key, keychaintest.RandomSecret(64<<10)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Delete(ctx, key); err != nil {
@@ -533,7 +497,7 @@ func quotaChild(t *testing.T) {
 	}
 
 	c := Chunked(k, KeyctlMaxItem)
-	err = c.Set(ctx, key, randomSecret(t, 64<<10))
+	err = c.Set(ctx, key, keychaintest.RandomSecret(64<<10))
 	wantKind(t, "64 KiB Set as nobody", err, ErrQuota)
 	if !strings.Contains(HintOf(err), "sysctl kernel.keys.maxbytes") {
 		t.Errorf("quota hint %q does not name the sysctl", HintOf(err))
@@ -545,7 +509,7 @@ func quotaChild(t *testing.T) {
 	if got, err := c.Get(ctx, key); err != nil || len(got) != lo {
 		t.Errorf("old value after the failed Set: %d bytes, %v; want %d bytes", len(got), err, lo)
 	}
-	small := randomSecret(t, 4000)
+	small := keychaintest.RandomSecret(4000)
 	if err := c.Set(ctx, key, small); err != nil {
 		t.Fatalf("4000-byte Set as nobody: %v", err)
 	}
@@ -553,12 +517,14 @@ func quotaChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameData(t, "4000 bytes as nobody", got, small)
+	keychaintest.SameSecret(t, "4000 bytes as nobody", got, small)
 }
 
-// TestKeyctlMeasure logs what this kernel offers; it asserts only that the
-// "user" type takes KeyctlMaxItem+1 bytes and refuses one more.
-func TestKeyctlMeasure(t *testing.T) {
+// TestKeyctlLimits pins what the backend's notes (keyctl.go) say of the
+// kernel: a "user" key takes KeyctlMaxItem plus our header byte and refuses
+// one byte more; ReadKeyctlQuota reads sane figures; and a key is charged
+// its payload and its description against the quota.
+func TestKeyctlLimits(t *testing.T) {
 	k := newTestKeyctl(t)
 	requireBigItems(t)
 	ctx := context.Background()
@@ -571,39 +537,74 @@ func TestKeyctlMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	add := func(typ string, n int) error {
-		id, err := unix.AddKey(typ, Service+":measure-"+typ, make([]byte, n), ring)
-		if err == nil {
-			unix.KeyctlInt(unix.KEYCTL_UNLINK, id, ring, 0, 0)
-		}
-		return err
+	add := func(typ, desc string, n int) (int, error) {
+		return unix.AddKey(typ, desc, make([]byte, n), ring)
 	}
-	if err := add("user", KeyctlMaxItem+1); err != nil {
+	drop := func(id int) { unix.KeyctlInt(unix.KEYCTL_UNLINK, id, ring, 0, 0) }
+	if id, err := add("user", Service+":measure-max", KeyctlMaxItem+1); err != nil {
 		t.Errorf("user key of %d bytes: %v", KeyctlMaxItem+1, err)
+	} else {
+		drop(id)
 	}
-	if err := add("user", KeyctlMaxItem+2); !errors.Is(err, unix.EINVAL) {
+	if _, err := add("user", Service+":measure-over", KeyctlMaxItem+2); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("user key of %d bytes: %v, want EINVAL", KeyctlMaxItem+2, err)
 	}
-	t.Logf("MEASURED big_key of 64 KiB: %v", add("big_key", 64<<10))
-	q, err := ReadKeyctlQuota()
-	t.Logf("MEASURED quota uid %d: %d/%d keys, %d/%d bytes, persistent expiry %ds (%v)",
-		os.Geteuid(), q.Keys, q.MaxKeys, q.Bytes, q.MaxBytes, q.PersistentExpirySeconds, err)
-	desc := Service + ":measure-charge"
-	id, err := unix.AddKey("user", desc, make([]byte, 1000), ring)
-	if err != nil {
-		t.Fatal(err)
+	if id, err := add("big_key", Service+":measure-big", 64<<10); err == nil {
+		drop(id)
+		t.Logf("big_key of 64 KiB: stored")
+	} else {
+		t.Logf("big_key of 64 KiB: %v (the backend does not use big_key)", err)
 	}
-	q2, _ := ReadKeyctlQuota()
-	unix.KeyctlInt(unix.KEYCTL_UNLINK, id, ring, 0, 0)
-	t.Logf("MEASURED charge of a 1000-byte user key with a %d-byte description: %d bytes, %d key",
-		len(desc), q2.Bytes-q.Bytes, q2.Keys-q.Keys)
+
+	q, err := ReadKeyctlQuota()
+	if err != nil {
+		t.Fatalf("ReadKeyctlQuota: %v", err)
+	}
+	t.Logf("quota of uid %d: %d/%d keys, %d/%d bytes, persistent expiry %ds",
+		os.Geteuid(), q.Keys, q.MaxKeys, q.Bytes, q.MaxBytes, q.PersistentExpirySeconds)
+	// Our keyring and its item are charged to us: at least two keys.
+	if q.Keys < 2 || q.MaxKeys < q.Keys || q.Bytes <= 0 || q.MaxBytes < q.Bytes {
+		t.Errorf("quota %+v: want 2 <= keys <= max and 0 < bytes <= max", q)
+	}
+	if k.Where() == KeyctlPersistent && q.PersistentExpirySeconds <= 0 {
+		t.Errorf("persistent keyring expiry %ds, want > 0", q.PersistentExpirySeconds)
+	}
+
+	// Other processes of this user add and remove keys meanwhile (tests
+	// run in parallel): measure until one try sees exactly our one key.
+	const payload = 1000
+	desc := Service + ":measure-charge"
+	for try := range 5 {
+		before, err1 := ReadKeyctlQuota()
+		id, err := add("user", desc, payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err2 := ReadKeyctlQuota()
+		drop(id)
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		if after.Keys-before.Keys != 1 {
+			t.Logf("try %d: %d keys charged meanwhile, measuring again", try, after.Keys-before.Keys)
+			continue
+		}
+		charged := after.Bytes - before.Bytes
+		t.Logf("a %d-byte user key with a %d-byte description is charged %d bytes", payload, len(desc), charged)
+		if charged < payload+len(desc) || charged > payload+len(desc)+64 {
+			t.Errorf("charged %d bytes, want the payload and the description (%d) and a little more",
+				charged, payload+len(desc))
+		}
+		return
+	}
+	t.Errorf("no try of 5 saw exactly one key charged: other processes kept changing the quota")
 }
 
 func BenchmarkKeyctlGet(b *testing.B) {
 	k := newTestKeyctl(b)
 	ctx := context.Background()
 	key := "https://bench.example"
-	if err := k.Set(ctx, key, randomSecret(b, 2000)); err != nil {
+	if err := k.Set(ctx, key, keychaintest.RandomSecret(2000)); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
@@ -616,7 +617,7 @@ func BenchmarkKeyctlGet(b *testing.B) {
 func BenchmarkKeyctlSet(b *testing.B) {
 	k := newTestKeyctl(b)
 	ctx := context.Background()
-	secret := randomSecret(b, 2000)
+	secret := keychaintest.RandomSecret(2000)
 	for b.Loop() {
 		if err := k.Set(ctx, "https://bench.example", secret); err != nil {
 			b.Fatal(err)
@@ -628,7 +629,7 @@ func BenchmarkKeyctlChunkedGet64K(b *testing.B) {
 	k := newTestKeyctl(b)
 	c := Chunked(k, KeyctlMaxItem)
 	ctx := context.Background()
-	if err := c.Set(ctx, "https://bench.example", randomSecret(b, 64<<10)); err != nil {
+	if err := c.Set(ctx, "https://bench.example", keychaintest.RandomSecret(64<<10)); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

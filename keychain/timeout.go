@@ -49,6 +49,25 @@ func (t *timeoutBackend) Get(ctx context.Context, key string) ([]byte, error) {
 	})
 }
 
+// GetAt bounds b's GetAt, when b has one; else it is Get.
+func (t *timeoutBackend) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+	l, ok := t.b.(Locator)
+	if !ok {
+		data, err := t.Get(ctx, key)
+		return data, "", err
+	}
+	var found string // written by the call, read only once it returned
+	data, err := bounded(ctx, t, "get", func(ctx context.Context) ([]byte, error) {
+		data, f, err := l.GetAt(ctx, key, at)
+		found = f
+		return data, err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return data, found, nil
+}
+
 func (t *timeoutBackend) Delete(ctx context.Context, key string) error {
 	_, err := bounded(ctx, t, "delete", func(ctx context.Context) ([]byte, error) {
 		return nil, t.b.Delete(ctx, key)

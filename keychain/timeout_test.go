@@ -153,3 +153,30 @@ func TestWithTimeoutDefaults(t *testing.T) {
 		t.Error("wrapping twice with the same deadline added a layer")
 	}
 }
+
+// locatingBackend is a blockingBackend that is also a Locator.
+type locatingBackend struct{ blockingBackend }
+
+func (b *locatingBackend) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+	b.wait(ctx)
+	return []byte("v:" + key + "@" + at), "place:" + key, nil
+}
+
+// WithTimeout passes GetAt through to a Locator, bounded like Get, and
+// turns it into Get (no place) for a backend that is not one.
+func TestWithTimeoutGetAt(t *testing.T) {
+	ctx := context.Background()
+	data, found, err := GetAt(ctx, WithTimeout(&locatingBackend{}, time.Second), "k", "p")
+	if err != nil || string(data) != "v:k@p" || found != "place:k" {
+		t.Errorf("GetAt through WithTimeout = %q, %q, %v", data, found, err)
+	}
+	data, found, err = GetAt(ctx, WithTimeout(&blockingBackend{}, time.Second), "k", "p")
+	if err != nil || string(data) != "v:k" || found != "" {
+		t.Errorf("GetAt of a backend that is no Locator = %q, %q, %v", data, found, err)
+	}
+	slow := &locatingBackend{blockingBackend{delay: -1, release: make(chan struct{})}}
+	defer close(slow.release)
+	if data, found, err := GetAt(ctx, WithTimeout(slow, 50*time.Millisecond), "k", "p"); !errors.Is(err, ErrTimeout) || data != nil || found != "" {
+		t.Errorf("GetAt past the deadline = %q, %q, %v; want ErrTimeout", data, found, err)
+	}
+}

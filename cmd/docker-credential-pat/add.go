@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/protocol"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 )
@@ -62,7 +63,7 @@ func runAdd(a *app, args []string) int {
 	if !fs.Changed("username") {
 		return a.usage("add", "--username is required")
 	}
-	if err := credstore.CheckUsername(*username); err != nil {
+	if err := protocol.CheckUsername(*username); err != nil {
 		return a.usage("add", err.Error())
 	}
 	meta, err := parseMeta(fs, *scopes, *description, *expires, a.now())
@@ -163,12 +164,12 @@ func (a *app) readToken(fromStdin bool, registry, username string) (token.Secret
 	var raw []byte
 	switch f, isFile := a.stdin.(*os.File); {
 	case fromStdin:
-		data, err := io.ReadAll(io.LimitReader(a.stdin, credstore.MaxInput+1))
+		data, err := io.ReadAll(io.LimitReader(a.stdin, protocol.MaxInput+1))
 		if err != nil {
 			return token.Secret{}, fmt.Errorf("reading the token from stdin: %v", err)
 		}
-		if len(data) > credstore.MaxInput {
-			return token.Secret{}, fmt.Errorf("the token on stdin is longer than %d bytes", credstore.MaxInput)
+		if len(data) > protocol.MaxInput {
+			return token.Secret{}, fmt.Errorf("the token on stdin is longer than %d bytes", protocol.MaxInput)
 		}
 		raw = data
 	case isFile && term.IsTerminal(int(f.Fd())):

@@ -91,16 +91,6 @@ func testClientCompat(t *testing.T, env map[string]string) {
 	}
 }
 
-func TestClientCompatKeyctl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses the kernel keyring")
-	}
-	testClientCompat(t, map[string]string{
-		"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(),
-		"DOCKER_CREDENTIAL_PAT_BACKEND":   "keyctl",
-	})
-}
-
 // dockerHubPAT generates a token of Docker Hub's PAT shape.
 func dockerHubPAT(t *testing.T) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -116,6 +106,13 @@ func dockerHubPAT(t *testing.T) string {
 
 // A 64 KiB token round-trips through the protocol on every backend here.
 func testBigToken(t *testing.T, env map[string]string) {
+	if env["DOCKER_CREDENTIAL_PAT_BACKEND"] == "keyctl" {
+		q, err := keychain.ReadKeyctlQuota()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keychaintest.RequireKeyQuota(t, q.Bytes, q.MaxBytes)
+	}
 	p := helperProgram(t, env)
 	host := randomHost(t)
 	big := strings.Repeat("0123456789abcdef", 64*1024/16)
@@ -129,30 +126,29 @@ func testBigToken(t *testing.T, env map[string]string) {
 	}
 }
 
-func TestBigTokenKeyctl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses the kernel keyring")
+// TestClientCompat and TestBigToken run on every keychain of
+// keychaintest.Keychains (under -short, those without a daemon).
+func TestClientCompat(t *testing.T) { forEachKeychain(t, testClientCompat) }
+
+func TestBigToken(t *testing.T) { forEachKeychain(t, testBigToken) }
+
+// forEachKeychain runs test once per keychain, as a subtest named after it,
+// with the helper's environment for a private instance of it.
+func forEachKeychain(t *testing.T, test func(t *testing.T, env map[string]string)) {
+	for _, k := range keychaintest.Keychains {
+		t.Run(k.Name, func(t *testing.T) { test(t, keychainEnv(t, k.Name)) })
 	}
-	q, err := keychain.ReadKeyctlQuota()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keychaintest.RequireKeyQuota(t, q.Bytes, q.MaxBytes)
-	testBigToken(t, map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "keyctl"})
 }
 
-// secretServiceEnv starts a private Secret Service and returns the
-// helper's environment for it.
-func secretServiceEnv(t *testing.T) map[string]string {
-	ss := keychaintest.Start(t, testing.Short())
-	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND": "secretservice"}
-	for _, kv := range ss.Env() {
+// keychainEnv starts a private instance of the keychain called name for
+// the test (see keychaintest.StartKeychain) and returns the helper's
+// environment for it, with a state directory of its own.
+func keychainEnv(t *testing.T, name string) map[string]string {
+	kc := keychaintest.StartKeychain(t, name, testing.Short())
+	env := map[string]string{"DOCKER_CREDENTIAL_PAT_STATE_DIR": t.TempDir()}
+	for _, kv := range kc.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
 	return env
 }
-
-func TestBigTokenSecretService(t *testing.T) { testBigToken(t, secretServiceEnv(t)) }
-
-func TestClientCompatSecretService(t *testing.T) { testClientCompat(t, secretServiceEnv(t)) }

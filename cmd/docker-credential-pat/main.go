@@ -19,6 +19,7 @@ import (
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/protocol"
 )
 
 const name = "docker-credential-pat"
@@ -129,7 +130,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, mainHelp)
 		return 0
 	}
-	if credstore.IsAction(cmd) {
+	if protocol.IsAction(cmd) {
 		// A protocol action lives for milliseconds and allocates a few
 		// MiB at most (a 1,000-entry index read twice): collecting garbage
 		// would cost more than the memory it frees.
@@ -140,7 +141,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return c.run(a, args[1:])
 	}
 	// Never echo an unknown argument: it might be a pasted token.
-	fmt.Fprintln(stdout, credstore.ErrUnknownAction)
+	fmt.Fprintln(stdout, protocol.ErrUnknownAction)
 	return 1
 }
 
@@ -152,7 +153,7 @@ func (a *app) protocol(action string, extra []string) int {
 	}
 	s, err := a.store()
 	if err == nil {
-		err = credstore.Serve(s, action, a.stdin, a.stdout)
+		err = protocol.Serve(s, action, a.stdin, a.stdout)
 	}
 	if err != nil {
 		fmt.Fprintln(a.stdout, oneLine(err)) // the wire: docker shows it

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,48 +13,79 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/credstoretest"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
-// TestScript runs the scripts in testdata/script, each against the real
-// binary and its own private Secret Service (gnome-keyring in a private
-// D-Bus session), state directory and docker config.
+// TestScript runs the scripts in testdata/script against the real binary,
+// once per keychain of keychaintest.Keychains (a subtest each): every
+// script with a private keychain (its own kernel keyring, or its own
+// daemon on a private D-Bus session), state directory and docker config.
+// Under -short only the keychains that need no daemon run. A line that
+// holds for some keychains only is guarded by [keychain:NAME] (gnome-keyring,
+// keyctl, ...) or [backend:NAME] (secretservice, keyctl).
 func TestScript(t *testing.T) {
-	keychaintest.Require(t, testing.Short())
-	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("..", "..", "testdata", "script"),
-		RequireExplicitExec: true,
-		Setup:               setupScript,
-		Cmds:                scriptCmds,
-	})
+	for _, k := range keychaintest.Keychains {
+		t.Run(k.Name, func(t *testing.T) {
+			keychaintest.RequireKeychain(t, k.Name, testing.Short())
+			testscript.Run(t, testscript.Params{
+				Dir:                 filepath.Join("..", "..", "testdata", "script"),
+				RequireExplicitExec: true,
+				Setup:               func(env *testscript.Env) error { return setupScript(env, k) },
+				Condition:           scriptCondition(k),
+				Cmds:                scriptCmds,
+			})
+		})
+	}
 }
 
-func setupScript(env *testscript.Env) error {
+func setupScript(env *testscript.Env, k keychaintest.Keychain) error {
 	// Not under WorkDir: a long path would not fit a unix socket's name.
 	dir, err := os.MkdirTemp("", "dcp-ts-")
 	if err != nil {
 		return err
 	}
-	ss, err := keychaintest.StartSecretService(dir)
+	kc, err := k.Start(dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return err
 	}
 	env.Defer(func() {
-		if err := ss.Stop(); err != nil {
+		err := errors.Join(kc.Err(), kc.Stop())
+		os.RemoveAll(dir)
+		if err != nil {
 			env.T().Fatal(err)
 		}
-		os.RemoveAll(dir)
 	})
-	for _, kv := range ss.Env() {
+	for _, kv := range kc.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		env.Setenv(k, v)
 	}
 	env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 	env.Setenv("DOCKER_CREDENTIAL_PAT_STATE_DIR", filepath.Join(env.WorkDir, "state"))
-	env.Setenv("DOCKER_CREDENTIAL_PAT_BACKEND", "secretservice")
 	env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
 	return nil
+}
+
+// scriptCondition answers [keychain:NAME] and [backend:NAME] for the
+// keychain k the scripts run against.
+func scriptCondition(k keychaintest.Keychain) func(cond string) (bool, error) {
+	return func(cond string) (bool, error) {
+		what, name, ok := strings.Cut(cond, ":")
+		switch {
+		case ok && what == "keychain":
+			if _, known := keychaintest.Lookup(name); !known {
+				return false, fmt.Errorf("unknown keychain %q", name)
+			}
+			return name == k.Name, nil
+		case ok && what == "backend":
+			if !slices.Contains(keychain.BackendNames, name) {
+				return false, fmt.Errorf("unknown backend %q", name)
+			}
+			return name == k.Backend, nil
+		}
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
 }
 
 // scriptCmds are commands for the scripts beyond testscript's own.

@@ -23,6 +23,7 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain"
@@ -144,9 +145,9 @@ func Run(s *credstore.Store, opts Options) Report {
 	return d.r
 }
 
-// hintOr is err's hint, or fallback.
-func hintOr(err error, fallback string) string {
-	if h := hint.First(err); h != "" {
+// hintOr is err's hint, naming this program, or fallback.
+func (d *doctor) hintOr(err error, fallback string) string {
+	if h := hint.First(d.s.Own(err)); h != "" {
 		return h
 	}
 	return fallback
@@ -163,7 +164,7 @@ func (d *doctor) backend() {
 			detail = reason + ": " + detail
 		}
 		d.r.fail(name, fmt.Sprintf("%s: cannot open: %s", d.s.DefaultBackend(), detail),
-			hintOr(err, "try another backend: --backend keyctl or --backend secretservice"))
+			d.hintOr(err, "try another backend: --backend keyctl or --backend secretservice"))
 		return
 	}
 	what := b.Name()
@@ -177,16 +178,16 @@ func (d *doctor) backend() {
 		switch {
 		case errors.Is(err, keychain.ErrLocked):
 			d.r.fail(name, what+": the keyring is locked: "+err.Error(),
-				hintOr(err, "unlock the keyring: secret-tool search --unlock service "+keychain.Service))
+				d.hintOr(err, "unlock the keyring: secret-tool search --unlock service "+keychain.Service))
 		case errors.Is(err, keychain.ErrUnavailable):
 			d.r.fail(name, what+": unavailable: "+err.Error(),
-				hintOr(err, "use another backend: --backend keyctl"))
+				d.hintOr(err, "use another backend: --backend keyctl"))
 		case errors.Is(err, keychain.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 			d.r.fail(name, what+": no answer within "+d.opts.Timeout.String()+": "+err.Error(),
-				hintOr(err, "unlock the keyring, or raise "+credstore.EnvTimeout))
+				d.hintOr(err, "unlock the keyring, or raise "+credstore.EnvTimeout))
 		default:
 			d.r.fail(name, what+": the write, read and delete probe failed: "+err.Error(),
-				hintOr(err, "use another backend: --backend keyctl"))
+				d.hintOr(err, "use another backend: --backend keyctl"))
 		}
 		return
 	}
@@ -303,7 +304,7 @@ func (d *doctor) dockerConfig() {
 	}
 	cfg, err := dockerconfig.LoadDockerConfig(dir)
 	if err != nil {
-		d.r.fail(CheckConfigJSON, err.Error(), hintOr(err, "fix or remove "+filepath.Join(dir, dockerconfig.DockerConfigFile)))
+		d.r.fail(CheckConfigJSON, err.Error(), d.hintOr(err, "fix or remove "+filepath.Join(dir, dockerconfig.DockerConfigFile)))
 		return
 	}
 	d.cfg = cfg
@@ -426,11 +427,11 @@ func (d *doctor) index() bool {
 		return true
 	}
 	if !errors.Is(err, credstore.ErrIndexCorrupt) || !d.opts.Repair {
-		hint := d.s.Command("doctor --repair")
+		fix := d.s.Command("doctor --repair")
 		if !errors.Is(err, credstore.ErrIndexCorrupt) {
-			hint = "check the permissions of " + path
+			fix = d.hintOr(err, "check the permissions of "+path)
 		}
-		d.r.fail(name, err.Error(), hint)
+		d.r.fail(name, err.Error(), fix)
 		return false
 	}
 	aside, rebuilt, rerr := d.s.RebuildIndex(d.authsKeys())
@@ -483,10 +484,16 @@ func (d *doctor) permissions() {
 		d.r.fail(name, err.Error(), "chmod 0700 "+dir)
 		return
 	}
-	// The files of the state directory, and of uses/ in it.
-	if uses, err := os.ReadDir(filepath.Join(dir, credstore.UsesDir)); err == nil {
-		if st, err := os.Stat(filepath.Join(dir, credstore.UsesDir)); err == nil && st.Mode().Perm()&0o077 != 0 {
-			bad = append(bad, loose{filepath.Join(dir, credstore.UsesDir), st.Mode().Perm(), 0o700})
+	// The files of the state directory, and of uses/ in it: never of
+	// what a uses/ link points to, which a repair would chmod.
+	usesDir := filepath.Join(dir, credstore.UsesDir)
+	if err := statefile.CheckDir(usesDir, false); err != nil && !errors.Is(err, statefile.ErrUnsafeDir) {
+		d.r.fail(name, err.Error(), d.hintOr(err, "rm "+usesDir))
+		return
+	}
+	if uses, err := os.ReadDir(usesDir); err == nil {
+		if st, err := os.Lstat(usesDir); err == nil && st.Mode().Perm()&0o077 != 0 {
+			bad = append(bad, loose{usesDir, st.Mode().Perm(), 0o700})
 		}
 		for _, de := range uses {
 			ents = append(ents, usesEntry{de})
@@ -619,7 +626,7 @@ func (d *doctor) agreement() {
 			bn = "-" // entries that name no backend
 		}
 		d.r.fail(name, fmt.Sprintf("could not read the entries kept in %s: %v", bn, err),
-			hintOr(err, d.s.Command("doctor")))
+			d.hintOr(err, d.s.Command("doctor")))
 	}
 	if len(a.Unreadable) > 0 {
 		d.r.warn(name, "keychain items that are not "+d.s.Program()+"'s: "+strings.Join(a.Unreadable, ", "),

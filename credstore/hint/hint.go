@@ -1,12 +1,8 @@
 // Package hint is the one way an error carries its fixes: lines for a
 // person, ideally commands to paste. An error that knows its fixes
-// implements Hinter, or is wrapped with Wrap; Of reads them, and also
-// understands the keychain's errors, whose hint is a field.
+// implements Hinter (as keychain.Error does), or is wrapped with Wrap; Of
+// reads them.
 package hint
-
-import (
-	"github.com/docker-credential-pat/docker-credential-pat/keychain"
-)
 
 // Hinter is an error that knows how to fix what went wrong.
 type Hinter interface {
@@ -38,16 +34,13 @@ func (e *hinted) Unwrap() error   { return e.err }
 func (e *hinted) Hints() []string { return e.hints }
 
 // Of returns the fixes for err: those of the first error in its chain that
-// has any, else the keychain's hint, else nil.
+// has any, else nil.
 func Of(err error) []string {
 	for e := err; e != nil; {
 		if h, ok := e.(Hinter); ok {
 			if hs := h.Hints(); len(hs) > 0 {
 				return hs
 			}
-		}
-		if ke, ok := e.(*keychain.Error); ok && ke.Hint != "" {
-			return []string{ke.Hint}
 		}
 		switch u := e.(type) {
 		case interface{ Unwrap() error }:

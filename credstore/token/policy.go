@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
@@ -22,6 +22,9 @@ var (
 
 // PolicyFile is the name of the policy file in the store's directory.
 const PolicyFile = "policy.json"
+
+// maxPolicyFile bounds what is read of the policy file.
+const maxPolicyFile = 1 << 20
 
 // OpaqueTokenRegistry allows one registry's unrecognised opaque secrets as
 // tokens: for registries that issue tokens without a recognisable shape
@@ -45,7 +48,7 @@ type Policy struct {
 func LoadPolicy(dir string) (*Policy, error) {
 	path := filepath.Join(dir, PolicyFile)
 	p := &Policy{path: path}
-	b, err := os.ReadFile(path)
+	b, err := statefile.ReadFile(path, maxPolicyFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}

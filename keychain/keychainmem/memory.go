@@ -17,7 +17,8 @@ import (
 type Call struct {
 	Op  string // "get", "set" or "delete"
 	Key string
-	Err error // what the call returned
+	Err error  // what the call returned
+	At  string // for a get through GetAt: the place it was told to try
 }
 
 // Memory is a goroutine-safe in-memory keychain.Backend with knobs for
@@ -30,6 +31,8 @@ type Memory struct {
 
 	mu        sync.Mutex
 	items     map[string][]byte
+	places    map[string]string  // key -> where its item is, for GetAt
+	stored    int                // items stored so far, to name places
 	failNext  map[string][]error // op ("" for any) -> errors to return, in order
 	failAfter int                // calls left before every call fails; <0: never
 	failErr   error
@@ -38,7 +41,7 @@ type Memory struct {
 
 // NewMemory returns an empty Memory with no limit and no failures.
 func NewMemory() *Memory {
-	return &Memory{items: map[string][]byte{}, failNext: map[string][]error{}, failAfter: -1}
+	return &Memory{items: map[string][]byte{}, places: map[string]string{}, failNext: map[string][]error{}, failAfter: -1}
 }
 
 // Name returns "memory".
@@ -123,6 +126,8 @@ func (m *Memory) Put(key string, data []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.items[key] = bytes.Clone(data)
+	m.stored++
+	m.places[key] = fmt.Sprintf("memory/%d", m.stored)
 }
 
 // begin records a call and returns the injected error for it, if any.
@@ -172,6 +177,8 @@ func (m *Memory) Set(ctx context.Context, key string, data []byte) error {
 			Detail: fmt.Sprintf("%d bytes, at most %d", len(data), m.MaxItem)})
 	}
 	m.items[key] = bytes.Clone(data)
+	m.stored++
+	m.places[key] = fmt.Sprintf("memory/%d", m.stored)
 	return m.log("set", key, nil)
 }
 
@@ -189,6 +196,33 @@ func (m *Memory) Get(ctx context.Context, key string) ([]byte, error) {
 	return bytes.Clone(v), m.log("get", key, nil)
 }
 
+// GetAt is Get that also says where the item is: a place that changes with
+// every Set of the key (a replace makes a new item, as on the Secret
+// Service). Memory needs no hint; at is only logged (Call.At).
+func (m *Memory) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	log := func(err error) error {
+		m.calls = append(m.calls, Call{Op: "get", Key: key, Err: err, At: at})
+		return err
+	}
+	if err := m.begin(ctx, "get"); err != nil {
+		return nil, "", log(err)
+	}
+	v, ok := m.items[key]
+	if !ok {
+		return nil, "", log(m.notFound("get"))
+	}
+	return bytes.Clone(v), m.places[key], log(nil)
+}
+
+// Place returns where key's item is, as GetAt reports it ("" if none).
+func (m *Memory) Place(key string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.places[key]
+}
+
 // Delete removes key, or returns keychain.ErrNotFound.
 func (m *Memory) Delete(ctx context.Context, key string) error {
 	m.mu.Lock()
@@ -201,6 +235,7 @@ func (m *Memory) Delete(ctx context.Context, key string) error {
 	}
 	clear(m.items[key])
 	delete(m.items, key)
+	delete(m.places, key)
 	return m.log("delete", key, nil)
 }
 
@@ -208,4 +243,4 @@ func (m *Memory) notFound(op string) error {
 	return &keychain.Error{Backend: m.Name(), Op: op, Kind: keychain.ErrNotFound}
 }
 
-var _ keychain.Backend = (*Memory)(nil)
+var _ keychain.Locator = (*Memory)(nil)

@@ -162,7 +162,7 @@ func startBus(dir, serviceDir string) (*SecretService, error) {
 		home:    filepath.Join(abs, "home"),
 		runtime: filepath.Join(abs, "run"),
 	}
-	for _, d := range []string{s.home, s.runtime, filepath.Join(abs, "data"), filepath.Join(abs, "config"), filepath.Join(abs, "cache")} {
+	for _, d := range []string{s.home, s.runtime, filepath.Join(abs, "data"), filepath.Join(abs, "config"), filepath.Join(abs, "cache"), filepath.Join(abs, "tmp")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
@@ -316,6 +316,9 @@ func (s *SecretService) daemonEnv(addr string) []string {
 		"XDG_DATA_HOME=" + filepath.Join(s.dir, "data"),
 		"XDG_CONFIG_HOME=" + filepath.Join(s.dir, "config"),
 		"XDG_CACHE_HOME=" + filepath.Join(s.dir, "cache"),
+		// KeePassXC runs once per user: its lock file and socket live in
+		// TMPDIR. A private one lets several run side by side.
+		"TMPDIR=" + filepath.Join(s.dir, "tmp"),
 		"LANG=C.UTF-8",
 		"QT_QPA_PLATFORM=offscreen", // KeePassXC and kwalletd5 are Qt programs
 	}
@@ -655,7 +658,10 @@ func Start(t TB, short bool) *SecretService {
 // startManaged runs start in a fresh temporary directory and stops what it
 // started (and removes the directory) when the test ends, failing the test
 // if a daemon died before then.
-func startManaged(t TB, start func(dir string) (*SecretService, error)) *SecretService {
+func startManaged[S interface {
+	Err() error
+	Stop() error
+}](t TB, start func(dir string) (S, error)) S {
 	t.Helper()
 	// Not t.TempDir: long test names would make the bus socket path
 	// longer than a unix socket allows.

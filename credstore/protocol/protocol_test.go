@@ -1,15 +1,44 @@
-package credstore
+package protocol
 
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychainmem"
 )
 
-func serve(t *testing.T, s *Store, action, in string) (string, error) {
+const tok1 = "dckr_pat_AAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+// fixture is a store on a fresh state directory and an in-memory keychain.
+type fixture struct {
+	kc *keychainmem.Memory
+	s  *credstore.Store
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{kc: keychainmem.NewMemory()}
+	s, err := credstore.New(credstore.Options{
+		StateDir: filepath.Join(t.TempDir(), "state"),
+		Open:     func(string) (keychain.Backend, string, error) { return f.kc, "", nil },
+		Now:      func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s = s
+	return f
+}
+
+func serve(t *testing.T, s *credstore.Store, action, in string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	err := Serve(s, action, strings.NewReader(in), &out)
@@ -131,4 +160,17 @@ func FuzzServe(f *testing.F) {
 			t.Fatalf("error %q echoes the input", msg)
 		}
 	})
+}
+
+func TestCheckUsername(t *testing.T) {
+	for _, u := range []string{"alice", "robot$ci", "myorg+ci", "00000000-0000-0000-0000-000000000000", "<token>"} {
+		if err := CheckUsername(u); err != nil {
+			t.Errorf("CheckUsername(%q) = %v", u, err)
+		}
+	}
+	for _, u := range []string{"", "a\nb", "a\x1b[31m", strings.Repeat("a", 1025)} {
+		if err := CheckUsername(u); err == nil {
+			t.Errorf("CheckUsername(%q) accepted", u)
+		}
+	}
 }

@@ -1,4 +1,8 @@
-package credstore
+// Package protocol is the edge where docker talks to the helper: the
+// credential-helper actions read from stdin and answered on stdout, with
+// docker's exact wire strings. It decodes and checks the input, bounds it,
+// and hands the action to a credentials.Helper (the store).
+package protocol
 
 import (
 	"bytes"
@@ -119,4 +123,15 @@ func validText(s string, max int) bool {
 		}
 	}
 	return true
+}
+
+// CheckUsername refuses a username the protocol's store would refuse.
+func CheckUsername(u string) error {
+	if u == "" {
+		return errors.New("empty username")
+	}
+	if !validText(u, maxUsername) {
+		return ErrBadUsername
+	}
+	return nil
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/docker-credential-pat/docker-credential-pat/"
+
+// packageDirs returns the directories of the repository, from root and
+// slash-separated, that hold a Go package, with the packages of this module
+// that its non-test files import.
+func packageDirs(t *testing.T, root string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); path != root && (strings.HasPrefix(n, ".") || n == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(rel)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		imports := out[dir]
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if dep, ok := strings.CutPrefix(p, module); ok && !slices.Contains(imports, dep) {
+				imports = append(imports, dep)
+			}
+		}
+		out[dir] = imports
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// The README's code map names every package of the tree, and only those.
+func TestCodeMapMatchesTree(t *testing.T) {
+	root := filepath.Join("..", "..")
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Code map\n")
+	if !ok {
+		t.Fatal("README.md has no section ## Code map")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var mapped []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([^`]+)` \\|").FindAllStringSubmatch(section, -1) {
+		mapped = append(mapped, m[1])
+	}
+	dirs := packageDirs(t, root)
+	for dir := range dirs {
+		if !slices.Contains(mapped, dir) {
+			t.Errorf("the code map in README.md does not name the package %s", dir)
+		}
+	}
+	for _, dir := range mapped {
+		if _, ok := dirs[dir]; !ok {
+			t.Errorf("the code map in README.md names %s, which holds no package", dir)
+		}
+	}
+}
+
+// Imports run one way, as the code map says: each package imports only
+// packages of a lower layer.
+func TestImportsRunOneWay(t *testing.T) {
+	layer := map[string]int{
+		"credstore/registryurl": 0, "credstore/hint": 0, "credstore/when": 0,
+		"credstore/internal/atomicfile": 0, "credstore/credstoretest": 0, "keychain": 0,
+		"credstore/internal/statefile": 1, "credstore/protocol": 1,
+		"keychain/keychainmem": 1, "keychain/keychaintest": 1,
+		"credstore/token":        2,
+		"credstore/dockerconfig": 3, "credstore/probe": 3,
+		"credstore":                 4,
+		"credstore/doctor":          5,
+		"cmd/docker-credential-pat": 6, "cmd/internal/bench": 6, "cmd/internal/testsum": 6,
+	}
+	for dir, imports := range packageDirs(t, filepath.Join("..", "..")) {
+		l, ok := layer[dir]
+		if !ok {
+			t.Errorf("package %s has no layer in this test: give it one", dir)
+			continue
+		}
+		for _, dep := range imports {
+			if d, ok := layer[dep]; ok && d >= l {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports run downward only", dir, l, dep, d)
+			}
+		}
+	}
+}
