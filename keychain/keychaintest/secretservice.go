@@ -625,7 +625,7 @@ type TB interface {
 // Service.
 func Require(t TB, short bool) {
 	t.Helper()
-	require(t, short, "Secret Service", Available())
+	require(t, short, ImplGnomeKeyring, Available())
 }
 
 // require skips (or, with CI=true, fails) a test of what, which cannot run
@@ -642,7 +642,7 @@ func require(t TB, short bool, what, why string) {
 	if !ok { // not Linux: nothing to install
 		t.Skip("real " + what + " test skipped: " + why)
 	}
-	Skip(t, "real "+what+" tests", why, fix)
+	Skip(t, "tests on "+what, why, fix)
 }
 
 // Start calls Require, starts a SecretService in a fresh temporary directory

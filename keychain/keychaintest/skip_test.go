@@ -62,7 +62,7 @@ func TestSkipSkipsOrFailsInCI(t *testing.T) {
 func TestSkipMessageParsesBack(t *testing.T) {
 	for _, c := range [][3]string{
 		{"end-to-end tests", "skopeo not installed", Apt("skopeo")},
-		{"real Secret Service tests", "missing dbus-daemon (package dbus) and gnome-keyring-daemon (package gnome-keyring)", Apt("dbus", "gnome-keyring")},
+		{"tests on gnome-keyring", "missing dbus-daemon (package dbus) and gnome-keyring-daemon (package gnome-keyring)", Apt("dbus", "gnome-keyring")},
 		{"tests as another user", "not root: setpriv needs it", "sudo make test"},
 		{"end-to-end tests", "crane not installed (a; b: c)", "make deps"},
 	} {
