@@ -79,6 +79,7 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now}
 		}
 		applyClass(e, class, !sameToken)
+		e.Locator = "" // the Set below makes a new item
 		e.ServerURL, e.Username, e.Fingerprint, e.UpdatedAt = serverURL, username, fp, now
 		if edit != nil {
 			edit(e)
@@ -95,7 +96,8 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 		if err != nil {
 			return err
 		}
-		if err := b.Set(s.ctx, key, data); err != nil {
+		loc, err := keychain.SetAt(s.ctx, b, key, data)
+		if err != nil {
 			if old != nil {
 				x.put(old)
 			} else {
@@ -104,13 +106,16 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 			_ = x.write(true)
 			return err
 		}
-		e.State, e.Listed = "", false
+		e.State, e.Listed, e.Locator = "", false, loc
 		x.put(e)
 		if err := x.write(true); err != nil {
 			return err
 		}
 		if !sameToken {
 			s.dropUse(key) // counted the token this one replaced
+		} else if u := readUse(s.usePath(key)); u != nil && u.Locator != "" {
+			// The record's place is the replaced item's: let the index's stand.
+			_ = s.updateUse(&Entry{Key: key, Fingerprint: fp}, func(r *Entry) { r.Locator = "" })
 		}
 		return nil
 	})

@@ -43,10 +43,10 @@ type Entry struct {
 	// operation, so list may keep naming it while a replace is in flight.
 	Listed bool `json:"listed,omitempty"`
 
-	// Locator is where the keychain found the secret at the last use of
-	// this token (see keychain.Locator). It lives in the use record, not
-	// in the index, and is only ever a hint: the backend checks it.
-	Locator string `json:"-"`
+	// Locator is where the keychain put the secret (see
+	// keychain.Locator), or found it at the last use of this token (then
+	// in the use record). Only ever a hint: the backend checks it.
+	Locator string `json:"locator,omitempty"`
 }
 
 const (

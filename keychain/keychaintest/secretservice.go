@@ -329,6 +329,12 @@ func (s *SecretService) daemonEnv(addr string) []string {
 }
 
 func (s *SecretService) start(name string, cmd *exec.Cmd) (*daemon, error) {
+	return startDaemon(name, cmd)
+}
+
+// startDaemon starts cmd and waits for it in the background; its output
+// goes to the daemon's tail unless cmd has a Stdout.
+func startDaemon(name string, cmd *exec.Cmd) (*daemon, error) {
 	d := &daemon{name: name, cmd: cmd, done: make(chan struct{}), out: &tail{max: 4096}}
 	cmd.Stderr = d.out
 	if cmd.Stdout == nil { // keep stdout too, unless the caller reads it
