@@ -124,7 +124,10 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 // Get returns the username and secret stored for serverURL. It is the
 // protocol's get: an expired token, a locked or unreachable keychain are
 // not found (docker then pulls anonymously), with a warning for the user.
+// The keychain call and the wait for the index lock, to record the use,
+// share one deadline: the store's timeout (and minLockWait).
 func (s *Store) Get(serverURL string) (string, string, error) {
+	deadline := time.Now().Add(s.timeout)
 	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return "", "", err
@@ -187,7 +190,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		if e.State != "" {
 			found = "" // the item may be the one being replaced
 		}
-		s.recordUse(e, now, found)
+		s.recordUse(e, now, found, time.Until(deadline))
 	}
 	return p.Username, p.Secret, nil
 }
@@ -209,15 +212,15 @@ func (s *Store) warnKeychain(err error) {
 // recordUse counts a get of e as a use, or as a bulk read when it is the
 // second or later get of a caller that just listed (see listMarker), in
 // e's use record, with where the keychain found the item (locator); and
-// reminds of a token that expires soon. Losing the
-// last use to a power cut is fine; losing one to a race is not, hence the
-// lock.
-func (s *Store) recordUse(e *Entry, now time.Time, locator string) {
+// reminds of a token that expires soon. Losing the last use to a power
+// cut is fine; losing one to a race is not, hence the lock, waited for at
+// most wait: what is left of get's deadline.
+func (s *Store) recordUse(e *Entry, now time.Time, locator string, wait time.Duration) {
 	if err := s.ensureDir(); err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return
 	}
-	unlock, err := lockState(s.dir)
+	unlock, err := lockState(s.dir, wait)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return
