@@ -79,6 +79,7 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now}
 		}
 		applyClass(e, class, !sameToken)
+		e.Locator = "" // the Set below makes a new item
 		e.ServerURL, e.Username, e.Fingerprint, e.UpdatedAt = serverURL, username, fp, now
 		if edit != nil {
 			edit(e)
@@ -95,7 +96,8 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 		if err != nil {
 			return err
 		}
-		if err := b.Set(s.ctx, key, data); err != nil {
+		loc, err := keychain.SetAt(s.ctx, b, key, data)
+		if err != nil {
 			if old != nil {
 				x.put(old)
 			} else {
@@ -104,13 +106,16 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 			_ = x.write(true)
 			return err
 		}
-		e.State, e.Listed = "", false
+		e.State, e.Listed, e.Locator = "", false, loc
 		x.put(e)
 		if err := x.write(true); err != nil {
 			return err
 		}
 		if !sameToken {
 			s.dropUse(key) // counted the token this one replaced
+		} else if u := readUse(s.usePath(key)); u != nil && u.Locator != "" {
+			// The record's place is the replaced item's: let the index's stand.
+			_ = s.updateUse(&Entry{Key: key, Fingerprint: fp}, func(r *Entry) { r.Locator = "" })
 		}
 		return nil
 	})
@@ -119,7 +124,10 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 // Get returns the username and secret stored for serverURL. It is the
 // protocol's get: an expired token, a locked or unreachable keychain are
 // not found (docker then pulls anonymously), with a warning for the user.
+// The keychain call and the wait for the index lock, to record the use,
+// share one deadline: the store's timeout (and minLockWait).
 func (s *Store) Get(serverURL string) (string, string, error) {
+	deadline := time.Now().Add(s.timeout)
 	key, err := registryurl.Canonical(serverURL)
 	if err != nil {
 		return "", "", err
@@ -182,7 +190,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		if e.State != "" {
 			found = "" // the item may be the one being replaced
 		}
-		s.recordUse(e, now, found)
+		s.recordUse(e, now, found, time.Until(deadline))
 	}
 	return p.Username, p.Secret, nil
 }
@@ -204,15 +212,15 @@ func (s *Store) warnKeychain(err error) {
 // recordUse counts a get of e as a use, or as a bulk read when it is the
 // second or later get of a caller that just listed (see listMarker), in
 // e's use record, with where the keychain found the item (locator); and
-// reminds of a token that expires soon. Losing the
-// last use to a power cut is fine; losing one to a race is not, hence the
-// lock.
-func (s *Store) recordUse(e *Entry, now time.Time, locator string) {
+// reminds of a token that expires soon. Losing the last use to a power
+// cut is fine; losing one to a race is not, hence the lock, waited for at
+// most wait: what is left of get's deadline.
+func (s *Store) recordUse(e *Entry, now time.Time, locator string, wait time.Duration) {
 	if err := s.ensureDir(); err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return
 	}
-	unlock, err := lockState(s.dir)
+	unlock, err := lockState(s.dir, wait)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
 		return

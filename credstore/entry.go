@@ -3,8 +3,12 @@ package credstore
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
@@ -43,10 +47,10 @@ type Entry struct {
 	// operation, so list may keep naming it while a replace is in flight.
 	Listed bool `json:"listed,omitempty"`
 
-	// Locator is where the keychain found the secret at the last use of
-	// this token (see keychain.Locator). It lives in the use record, not
-	// in the index, and is only ever a hint: the backend checks it.
-	Locator string `json:"-"`
+	// Locator is where the keychain put the secret (see
+	// keychain.Locator), or found it at the last use of this token (then
+	// in the use record). Only ever a hint: the backend checks it.
+	Locator string `json:"locator,omitempty"`
 }
 
 const (
@@ -81,4 +85,69 @@ func Fingerprint(s token.Secret) string {
 func timePtr(t time.Time) *time.Time {
 	t = t.UTC()
 	return &t
+}
+
+// RevokeURL is the page where the token in e can be revoked at its
+// provider, judged by e.Provider or else by the registry host; "" when it
+// is not known or there is nothing to revoke. See RevokeHint.
+func RevokeURL(e *Entry) string {
+	url, _ := revokeAt(e)
+	return url
+}
+
+// RevokeHint says, for a person, where and how to revoke the token in e:
+// "revoke it at https://github.com/settings/tokens".
+func RevokeHint(e *Entry) string {
+	url, how := revokeAt(e)
+	switch {
+	case url != "" && how != "":
+		return "revoke it at " + url + " (" + how + ")"
+	case url != "":
+		return "revoke it at " + url
+	case how != "":
+		return how
+	}
+	return "revoke it in " + e.Registry() + "'s settings"
+}
+
+// revokeAt returns the revocation page and a note on what to look for.
+func revokeAt(e *Entry) (url, how string) {
+	host, err := registryurl.Host(e.ServerURL)
+	if e.ServerURL == "" || err != nil {
+		host, _ = registryurl.Host(e.Key)
+	}
+	return token.RevokeAt(e.Provider, host, e.Username)
+}
+
+// maxDescription bounds a description.
+const maxDescription = 1024
+
+// CheckDescription refuses a description with control characters or too
+// long to show.
+func CheckDescription(d string) error {
+	if len(d) > maxDescription || !utf8.ValidString(d) || strings.ContainsFunc(d, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return fmt.Errorf("invalid description: it must be valid UTF-8 without control characters, at most %d bytes", maxDescription)
+	}
+	return nil
+}
+
+// who names a credential for a person: "ghcr.io (alice)", or the
+// registry alone without a username.
+func who(registry, username string) string {
+	if username == "" {
+		return registry
+	}
+	return registry + " (" + username + ")"
+}
+
+// Who names the entry for a person: "ghcr.io (alice)".
+func (e *Entry) Who() string { return who(e.Registry(), e.Username) }
+
+// Registry is the registry as a person types it on docker's command line:
+// "docker.io" for Docker Hub, host[:port][/path] otherwise.
+func (e *Entry) Registry() string {
+	if e.ServerURL == "" {
+		return registryurl.Display(e.Key)
+	}
+	return registryurl.Display(e.ServerURL)
 }

@@ -549,8 +549,10 @@ func (x *index) write(durable bool) error {
 	return nil
 }
 
-// lockState takes the state directory's inter-process lock.
-func lockState(dir string) (unlock func(), err error) {
+// lockState takes the state directory's inter-process lock, waiting at
+// most wait (at least minLockWait) for another process to let it go.
+func lockState(dir string, wait time.Duration) (unlock func(), err error) {
+	wait = max(wait, minLockWait)
 	path := filepath.Join(dir, indexLockFile)
 	// lockedfile would create the file 0666 less umask, and open a FIFO
 	// or follow a link put there: create it private, and refuse those.
@@ -568,7 +570,7 @@ func lockState(dir string) (unlock func(), err error) {
 		u, err := lockedfile.MutexAt(path).Lock()
 		got <- result{u, err}
 	}()
-	timer := time.NewTimer(lockWait)
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case r := <-got:
@@ -585,20 +587,25 @@ func lockState(dir string) (unlock func(), err error) {
 				r.unlock()
 			}
 		}()
-		return nil, &LockError{Path: path}
+		return nil, &LockError{Path: path, Waited: wait}
 	}
 }
 
-// lockWait bounds the wait for another process's hold on the index: each
-// holder's keychain calls are bounded, so only a stopped process holds
-// it longer.
-var lockWait = 15 * time.Second
+// minLockWait is the least a lock is waited for: time for a holder that
+// is about to let it go.
+const minLockWait = 100 * time.Millisecond
 
-// LockError means another process held the index lock too long.
-type LockError struct{ Path string }
+// LockError means another process held the index lock for longer than
+// this one would wait. The wait is the store's keychain timeout: each
+// holder's keychain calls are bounded by it, so only a stopped process, or
+// a slower store, holds it longer.
+type LockError struct {
+	Path   string
+	Waited time.Duration
+}
 
 func (e *LockError) Error() string {
-	return "another docker-credential-pat process has held " + e.Path + " for more than " + lockWait.String()
+	return "another docker-credential-pat process has held " + e.Path + " for more than " + e.Waited.Round(time.Millisecond).String()
 }
 
 // Hints say how to find the process that holds the lock.

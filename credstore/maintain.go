@@ -216,7 +216,7 @@ func (s *Store) RebuildIndex(extra []string) (aside string, rebuilt []string, er
 	if err := s.ensureDir(); err != nil {
 		return "", nil, err
 	}
-	unlock, err := lockState(s.dir)
+	unlock, err := lockState(s.dir, s.timeout)
 	if err != nil {
 		return "", nil, err
 	}

@@ -116,7 +116,7 @@ func (s *Store) probeStored(ctx context.Context, client *http.Client, registry, 
 func replaceRepositoryScope(scopes []string, repository, scope string) []string {
 	out := []string{}
 	for _, s := range scopes {
-		if sc, err := ParseScope(s); err == nil && sc.Type == "repository" && sc.Name == repository {
+		if sc, err := token.ParseScope(s); err == nil && sc.Type == "repository" && sc.Name == repository {
 			continue
 		}
 		out = append(out, s)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/dockerconfig"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 )
 
@@ -108,27 +107,6 @@ func (s *Store) Setup(opts SetupOptions) ([]Warning, error) {
 		say(InstallHint(s.program), "%s is not on PATH: docker fails every pull and push until it is", s.program)
 	}
 	return out, nil
-}
-
-// who names a credential for a person: "ghcr.io (alice)", or the
-// registry alone without a username.
-func who(registry, username string) string {
-	if username == "" {
-		return registry
-	}
-	return registry + " (" + username + ")"
-}
-
-// Who names the entry for a person: "ghcr.io (alice)".
-func (e *Entry) Who() string { return who(e.Registry(), e.Username) }
-
-// Registry is the registry as a person types it on docker's command line:
-// "docker.io" for Docker Hub, host[:port][/path] otherwise.
-func (e *Entry) Registry() string {
-	if e.ServerURL == "" {
-		return registryurl.Display(e.Key)
-	}
-	return registryurl.Display(e.ServerURL)
 }
 
 // CredHelper is a credHelpers entry of config.json.

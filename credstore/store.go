@@ -99,6 +99,7 @@ type Store struct {
 	warn    func(Warning)
 	ctx     context.Context
 	program string
+	timeout time.Duration // each keychain call's, and the index lock wait's
 
 	mu       sync.Mutex
 	backends map[string]keychain.Backend
@@ -142,11 +143,12 @@ func New(opts Options) (*Store, error) {
 	if s.backend == "" {
 		s.backend = "auto"
 	}
+	s.timeout = opts.Timeout
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
 	if s.open == nil {
-		timeout := opts.Timeout
-		if timeout <= 0 {
-			timeout = DefaultTimeout
-		}
+		timeout := s.timeout
 		s.open = func(name string) (keychain.Backend, string, error) { return keychain.Open(name, timeout) }
 	}
 	if s.now == nil {
@@ -276,7 +278,7 @@ func (s *Store) locked(fn func(x *index) error) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	unlock, err := lockState(s.dir)
+	unlock, err := lockState(s.dir, s.timeout)
 	if err != nil {
 		return err
 	}

@@ -519,20 +519,20 @@ func BenchmarkStore1000(b *testing.B) {
 }
 
 // A process that holds the lock and stops (SIGSTOP) does not hang the
-// others: they give up after lockWait with a line naming the lock.
+// others: they give up after the store's timeout, the keychain calls',
+// with a line naming the lock; a get within its one deadline.
 func TestLockWaitIsBounded(t *testing.T) {
 	f := newFixture(t)
 	f.add("ghcr.io", "alice", tok1)
-	unlock, err := lockState(f.dir)
+	f.s.timeout = 300 * time.Millisecond // as Options.Timeout sets it
+	unlock, err := lockState(f.dir, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := lockWait
-	lockWait = 200 * time.Millisecond
-	defer func() { lockWait = old }()
 	err = f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "bob", Secret: tok2})
 	var le *LockError
-	if !errors.As(err, &le) || !strings.Contains(err.Error(), indexLockFile) || hint.First(err) == "" {
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), indexLockFile) || hint.First(err) == "" ||
+		le.Waited != 300*time.Millisecond || !strings.Contains(err.Error(), "for more than 300ms") {
 		t.Fatalf("store while the lock is held = %v", err)
 	}
 	// get still serves the token; only the use count is lost, with a warning.
@@ -542,10 +542,14 @@ func TestLockWaitIsBounded(t *testing.T) {
 	if len(f.warns) == 0 || !strings.Contains(f.warns[len(f.warns)-1].Message, "could not record the use") {
 		t.Errorf("warnings = %v", f.warns)
 	}
+	msg := f.warns[len(f.warns)-1].Message
+	if d, err := time.ParseDuration(msg[strings.LastIndex(msg, " ")+1:]); err != nil || d > 300*time.Millisecond {
+		t.Errorf("get's warning %q: it waits for the lock only until its deadline", msg)
+	}
 	// The two waits that gave up may get the lock once it is free: they
 	// must let it go at once, or the next store would wait in vain.
 	unlock()
-	lockWait = 2 * time.Second
+	f.s.timeout = 5 * time.Second
 	if err := f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "bob", Secret: tok2}); err != nil {
 		t.Fatalf("store once the lock is free = %v", err)
 	}

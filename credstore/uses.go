@@ -56,7 +56,9 @@ func (u *useRecord) applyTo(e *Entry) {
 	}
 	e.LastUsedAt, e.LastUsedBy, e.UseCount = u.LastUsedAt, u.LastUsedBy, u.UseCount
 	e.BulkReads, e.LastBulkReadAt, e.ReminderAt = u.BulkReads, u.LastBulkReadAt, u.ReminderAt
-	e.Locator = u.Locator
+	if u.Locator != "" {
+		e.Locator = u.Locator
+	}
 }
 
 func usePath(dir, key string) string {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
 // A get counts its use in the entry's use record and leaves the index file
@@ -150,10 +152,11 @@ func TestLookupIndex(t *testing.T) {
 	}
 }
 
-// A get tells the keychain where the last use of the same token found the
-// item (keychain.Locator), and records where it found it this time; a new
-// token, an erase, or an entry being replaced start from no place.
-func TestGetStartsWhereTheLastUseFound(t *testing.T) {
+// A get tells the keychain where the store put the item, or where the
+// last use of the same token found it (keychain.Locator), and records
+// where it found it; a store of the key starts again from where its Set
+// put the new item; an entry being replaced starts from no place.
+func TestGetStartsWhereTheItemIs(t *testing.T) {
 	f := newFixture(t)
 	f.add("ghcr.io", "alice", tok1)
 	lastAt := func() string {
@@ -173,43 +176,46 @@ func TestGetStartsWhereTheLastUseFound(t *testing.T) {
 			t.Fatalf("get = %v", err)
 		}
 	}
-	get()
-	if at := lastAt(); at != "" {
-		t.Errorf("first get after a store was told %q, want no place", at)
-	}
 	place := f.kc.Place("ghcr.io")
-	if u := readUse(f.s.usePath("ghcr.io")); u == nil || u.Locator != place {
-		t.Fatalf("use record after a get: %+v, want locator %q", u, place)
+	if e := f.entry("ghcr.io"); e.Locator != place {
+		t.Fatalf("entry after a store: locator %q, want %q", e.Locator, place)
 	}
 	get()
 	if at := lastAt(); at != place {
-		t.Errorf("second get was told %q, want %q", at, place)
+		t.Errorf("first get after a store was told %q, want %q", at, place)
 	}
-	if e := f.entry("ghcr.io"); e.UseCount != 2 || e.Locator != place {
+	// A place learnt by a get (the item moved: another client replaced
+	// it, say) is kept in the use record and used by the next get.
+	f.kc.Put("ghcr.io", mustPayload(t, "ghcr.io", "alice", tok1))
+	moved := f.kc.Place("ghcr.io")
+	get()
+	if u := readUse(f.s.usePath("ghcr.io")); u == nil || u.Locator != moved {
+		t.Fatalf("use record after a get: %+v, want locator %q", u, moved)
+	}
+	get()
+	if at := lastAt(); at != moved {
+		t.Errorf("get after the item moved was told %q, want %q", at, moved)
+	}
+	if e := f.entry("ghcr.io"); e.UseCount != 3 || e.Locator != moved {
 		t.Errorf("entry: useCount %d locator %q", e.UseCount, e.Locator)
 	}
-	// Not in the index: Entry's JSON (ls --json, inspect --json) leaves it out.
-	if data, _ := os.ReadFile(f.s.IndexPath()); bytes.Contains(data, []byte(place)) {
-		t.Errorf("the index holds the locator: %s", data)
-	}
 
-	// The same token stored again keeps its record, place included; the
-	// keychain checks the place, the store does not need to.
+	// The same token stored again: the new item's place, and the count kept.
 	f.add("ghcr.io", "alice", tok1)
+	place = f.kc.Place("ghcr.io")
 	get()
 	if at := lastAt(); at != place {
 		t.Errorf("get after the same token was stored again was told %q, want %q", at, place)
 	}
-	// A new token: no place until a get finds it.
-	f.add("ghcr.io", "alice", tok2)
-	get()
-	if at := lastAt(); at != "" {
-		t.Errorf("first get of a new token was told %q, want no place", at)
+	if e := f.entry("ghcr.io"); e.UseCount != 4 {
+		t.Errorf("same token stored again: useCount %d, want 4", e.UseCount)
 	}
+	// A new token: its item's place.
+	f.add("ghcr.io", "alice", tok2)
 	place = f.kc.Place("ghcr.io")
 	get()
 	if at := lastAt(); at != place {
-		t.Errorf("second get of the new token was told %q, want %q", at, place)
+		t.Errorf("first get of a new token was told %q, want %q", at, place)
 	}
 
 	// While a store of the key is in flight (the index says storing), the
@@ -219,7 +225,7 @@ func TestGetStartsWhereTheLastUseFound(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		e.State, e.Listed = stateStoring, true
+		e.State, e.Listed, e.Locator = stateStoring, true, "memory/stale"
 		x.put(e)
 		return x.write(false)
 	})
@@ -233,4 +239,13 @@ func TestGetStartsWhereTheLastUseFound(t *testing.T) {
 	if u := readUse(f.s.usePath("ghcr.io")); u == nil || u.Locator != "" {
 		t.Errorf("use record after a get during a store: %+v, want no locator", u)
 	}
+}
+
+func mustPayload(t *testing.T, url, user, secret string) []byte {
+	t.Helper()
+	data, err := encodePayload(url, user, token.NewSecret(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -82,6 +82,8 @@ func HintOf(err error) string {
 // the keychain holds (the Secret Service).
 type Locator interface {
 	Backend
+	// SetAt is Set, and says where the item went, for GetAt.
+	SetAt(ctx context.Context, key string, data []byte) (found string, err error)
 	// GetAt is Get, trying first the place at, which an earlier GetAt
 	// returned as found for the same key. found is where the item is
 	// ("" when the backend cannot say): text without secrets, to be kept
@@ -90,6 +92,14 @@ type Locator interface {
 	// does: GetAt never returns data other than what Get would return for
 	// key, save a value another client is replacing at that moment.
 	GetAt(ctx context.Context, key, at string) (data []byte, found string, err error)
+}
+
+// SetAt is b's SetAt when b is a Locator, else b.Set with found "".
+func SetAt(ctx context.Context, b Backend, key string, data []byte) (found string, err error) {
+	if l, ok := b.(Locator); ok {
+		return l.SetAt(ctx, key, data)
+	}
+	return "", b.Set(ctx, key, data)
 }
 
 // GetAt is b's GetAt when b is a Locator, else b.Get with found "".

@@ -49,6 +49,24 @@ func (t *timeoutBackend) Get(ctx context.Context, key string) ([]byte, error) {
 	})
 }
 
+// SetAt bounds b's SetAt, when b has one; else it is Set.
+func (t *timeoutBackend) SetAt(ctx context.Context, key string, data []byte) (string, error) {
+	l, ok := t.b.(Locator)
+	if !ok {
+		return "", t.Set(ctx, key, data)
+	}
+	var found string // written by the call, read only once it returned
+	_, err := bounded(ctx, t, "set", func(ctx context.Context) ([]byte, error) {
+		f, err := l.SetAt(ctx, key, data)
+		found = f
+		return nil, err
+	})
+	if err != nil {
+		return "", err
+	}
+	return found, nil
+}
+
 // GetAt bounds b's GetAt, when b has one; else it is Get.
 func (t *timeoutBackend) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
 	l, ok := t.b.(Locator)

@@ -157,6 +157,11 @@ func TestWithTimeoutDefaults(t *testing.T) {
 // locatingBackend is a blockingBackend that is also a Locator.
 type locatingBackend struct{ blockingBackend }
 
+func (b *locatingBackend) SetAt(ctx context.Context, key string, data []byte) (string, error) {
+	b.wait(ctx)
+	return "place:" + key, nil
+}
+
 func (b *locatingBackend) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
 	b.wait(ctx)
 	return []byte("v:" + key + "@" + at), "place:" + key, nil
@@ -169,6 +174,12 @@ func TestWithTimeoutGetAt(t *testing.T) {
 	data, found, err := GetAt(ctx, WithTimeout(&locatingBackend{}, time.Second), "k", "p")
 	if err != nil || string(data) != "v:k@p" || found != "place:k" {
 		t.Errorf("GetAt through WithTimeout = %q, %q, %v", data, found, err)
+	}
+	if found, err := SetAt(ctx, WithTimeout(&locatingBackend{}, time.Second), "k", nil); err != nil || found != "place:k" {
+		t.Errorf("SetAt through WithTimeout = %q, %v", found, err)
+	}
+	if found, err := SetAt(ctx, WithTimeout(&blockingBackend{}, time.Second), "k", nil); err != nil || found != "" {
+		t.Errorf("SetAt of a backend that is no Locator = %q, %v", found, err)
 	}
 	data, found, err = GetAt(ctx, WithTimeout(&blockingBackend{}, time.Second), "k", "p")
 	if err != nil || string(data) != "v:k" || found != "" {

@@ -123,7 +123,7 @@ func parseMeta(fs *pflag.FlagSet, scopes []string, description, expires string, 
 		if strings.TrimSpace(raw) == "" {
 			continue // --scope '' clears the list
 		}
-		sc, err := credstore.ParseScope(raw)
+		sc, err := token.ParseScope(raw)
 		if err != nil {
 			return nil, fmt.Errorf("--scope: %v", err)
 		}

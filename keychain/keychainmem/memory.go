@@ -196,6 +196,14 @@ func (m *Memory) Get(ctx context.Context, key string) ([]byte, error) {
 	return bytes.Clone(v), m.log("get", key, nil)
 }
 
+// SetAt is Set that also says where the item went (see GetAt).
+func (m *Memory) SetAt(ctx context.Context, key string, data []byte) (string, error) {
+	if err := m.Set(ctx, key, data); err != nil {
+		return "", err
+	}
+	return m.Place(key), nil
+}
+
 // GetAt is Get that also says where the item is: a place that changes with
 // every Set of the key (a replace makes a new item, as on the Secret
 // Service). Memory needs no hint; at is only logged (Call.At).

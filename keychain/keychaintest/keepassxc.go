@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // KeePassXCOptions set up a KeePassXC for StartKeePassXC.
@@ -32,7 +33,7 @@ func KeePassXCAvailable() string {
 // directory and stops it when the test ends, like Start.
 func StartKeePassXC(t TB, opts KeePassXCOptions) *SecretService {
 	t.Helper()
-	require(t, opts.Short, "KeePassXC", KeePassXCAvailable())
+	require(t, opts.Short, ImplKeePassXC, KeePassXCAvailable())
 	return startManaged(t, func(dir string) (*SecretService, error) { return StartKeePassXCDir(dir, opts) })
 }
 
@@ -50,32 +51,25 @@ func StartKeePassXCDir(dir string, opts KeePassXCOptions) (*SecretService, error
 	})
 }
 
+// keePassDB is the database every KeePassXC of this process starts from,
+// each from a copy of its own: keepassxc-cli takes most of a second to make
+// one, which a test that starts dozens would pay each time.
+var keePassDB struct {
+	once sync.Once
+	data []byte // the .kdbx file
+	pw   string // its throwaway password
+	err  error
+}
+
 func (s *SecretService) startKeePassXC(opts KeePassXCOptions) error {
-	password := make([]byte, 16)
-	group := make([]byte, 16)
-	if _, err := rand.Read(password); err != nil {
-		return err
+	keePassDB.once.Do(func() { keePassDB.data, keePassDB.pw, keePassDB.err = s.newKeePassDB() })
+	if keePassDB.err != nil {
+		return keePassDB.err
 	}
-	if _, err := rand.Read(group); err != nil {
-		return err
-	}
-	pw := hex.EncodeToString(password)
+	pw := keePassDB.pw
 	db := filepath.Join(s.home, "db.kdbx")
-	xml := filepath.Join(s.dir, "db.xml")
-	if err := os.WriteFile(xml, []byte(keePassXML(group)), 0o600); err != nil {
+	if err := os.WriteFile(db, keePassDB.data, 0o600); err != nil {
 		return err
-	}
-	// The database comes from XML because only there can the group the
-	// Secret Service exposes be set without the GUI. -t 100 is the
-	// smallest key-derivation time keepassxc-cli takes (milliseconds).
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	cli := exec.CommandContext(ctx, "keepassxc-cli", "import", "-q", "-p", "-t", "100", xml, db)
-	cli.Env = s.daemonEnv("")
-	cli.Dir = s.home
-	cli.Stdin = strings.NewReader(pw + "\n" + pw + "\n")
-	if out, err := cli.CombinedOutput(); err != nil {
-		return fmt.Errorf("keychaintest: keepassxc-cli import: %v: %s", err, strings.TrimSpace(string(out)))
 	}
 
 	conf := filepath.Join(s.dir, "config", "keepassxc")
@@ -108,6 +102,39 @@ func (s *SecretService) startKeePassXC(opts KeePassXCOptions) error {
 	// The collection appears while the database is still being opened:
 	// wait for it to be unlocked, not for the name on the bus.
 	return s.waitFor(d, "the default collection unlocked", s.unlocked)
+}
+
+// newKeePassDB makes a database (in s's directories) and returns its
+// bytes and password.
+func (s *SecretService) newKeePassDB() (data []byte, pw string, err error) {
+	password := make([]byte, 16)
+	group := make([]byte, 16)
+	if _, err := rand.Read(password); err != nil {
+		return nil, "", err
+	}
+	if _, err := rand.Read(group); err != nil {
+		return nil, "", err
+	}
+	pw = hex.EncodeToString(password)
+	db := filepath.Join(s.dir, "template.kdbx")
+	xml := filepath.Join(s.dir, "db.xml")
+	if err := os.WriteFile(xml, []byte(keePassXML(group)), 0o600); err != nil {
+		return nil, "", err
+	}
+	// The database comes from XML because only there can the group the
+	// Secret Service exposes be set without the GUI. -t 100 is the
+	// smallest key-derivation time keepassxc-cli takes (milliseconds).
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	cli := exec.CommandContext(ctx, "keepassxc-cli", "import", "-q", "-p", "-t", "100", xml, db)
+	cli.Env = s.daemonEnv("")
+	cli.Dir = s.home
+	cli.Stdin = strings.NewReader(pw + "\n" + pw + "\n")
+	if out, err := cli.CombinedOutput(); err != nil {
+		return nil, "", fmt.Errorf("keychaintest: keepassxc-cli import: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	data, err = os.ReadFile(db)
+	return data, pw, err
 }
 
 // keePassXML is a KeePass XML database with one (root) group whose UUID is

@@ -3,17 +3,15 @@
 // something odd there: a symbolic link is never followed, a FIFO or a
 // device never waited on, a file never read past a size limit, and a
 // directory that others can write is refused. Each refusal is an error
-// that names the path and carries its fix (hint.Of).
+// that names the path and carries its fix (hint.Of). It imports nothing of
+// this module.
 package statefile
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 )
 
 // Refusals. They match with errors.Is; the errors returned also name the
@@ -27,9 +25,19 @@ var (
 	ErrNotOwner   = errors.New("belongs to another user")
 )
 
-// refusal is a refusal about path, with its fix.
+// Refusal is a refusal about Path; Hints (hint.Of) holds its fix.
+type Refusal struct {
+	Path string
+	Err  error // one of the sentinels, maybe with detail
+	Fix  string
+}
+
+func (e *Refusal) Error() string   { return e.Path + " " + e.Err.Error() }
+func (e *Refusal) Unwrap() error   { return e.Err }
+func (e *Refusal) Hints() []string { return []string{e.Fix} }
+
 func refusal(path string, err error, fix string) error {
-	return hint.Wrap(fmt.Errorf("%s %w", path, err), fix)
+	return &Refusal{Path: path, Err: err, Fix: fix}
 }
 
 // ReadFile reads the regular file at path, at most limit bytes. A missing
