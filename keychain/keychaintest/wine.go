@@ -682,7 +682,22 @@ func (w *Wine) WriteWrapper(dir, name, exe string) (string, error) {
 	}
 	fmt.Fprintf(&b, "exec %s %s \"$@\"\n", shellQuote(wine), shellQuote(exe))
 	path := filepath.Join(dir, name)
-	return path, os.WriteFile(path, []byte(b.String()), 0o700)
+	return path, writeExecutable(path, b.String())
+}
+
+// writeExecutable writes an executable file through a child process: had
+// this process opened it for writing, a child forked meanwhile by another
+// goroutine (the tests run in parallel) could hold it open, and running
+// the file would fail with "text file busy".
+func writeExecutable(path, content string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), wineCmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", `umask 077 && cat > "$1" && chmod 0700 "$1"`, "sh", path)
+	cmd.Stdin = strings.NewReader(content)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("keychaintest: write %s: %v: %s", path, err, out)
+	}
+	return nil
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
