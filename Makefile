@@ -33,7 +33,7 @@ deps:
 # of skipped tests lacks (cmd/internal/testsum).
 test: vet deps
 	@$(GO) build -o .cache/tools/bin/testsum ./cmd/internal/testsum
-	@set -o pipefail; $(GO) test -count=1 -json ./... | .cache/tools/bin/testsum
+	@set -o pipefail; $(GO) test -count=1 -json ./... | .cache/tools/bin/testsum -debs .cache/deps-missing
 
 unit:
 	$(GO) test -count=1 -short ./...

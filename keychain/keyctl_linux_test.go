@@ -93,6 +93,7 @@ func wantKind(t testing.TB, what string, err, kind error) {
 
 func TestKeyctlRoundTrip(t *testing.T) {
 	k := newTestKeyctl(t)
+	requireBigItems(t)
 	ctx := context.Background()
 	if k.Name() != "keyctl" {
 		t.Errorf("Name() = %q", k.Name())
@@ -257,6 +258,7 @@ func TestKeyctlCLISeesItemWithPrivatePermissions(t *testing.T) {
 
 func TestKeyctlConcurrent(t *testing.T) {
 	k := newTestKeyctl(t)
+	requireBigItems(t)
 	ctx := context.Background()
 	const workers, rounds = 8, 25
 	shared := "https://shared.example"
@@ -314,6 +316,7 @@ func slicesContain(vs [][]byte, v []byte) bool {
 
 func TestKeyctlChunked(t *testing.T) {
 	k := newTestKeyctl(t)
+	requireBigItems(t)
 	c := Chunked(k, KeyctlMaxItem)
 	ctx := context.Background()
 	key := "https://chunked.example"
@@ -344,6 +347,17 @@ func TestKeyctlChunked(t *testing.T) {
 	if keys := ringKeys(t, k); len(keys) != 0 {
 		t.Errorf("keyring holds %q after Delete", keys)
 	}
+}
+
+// requireBigItems skips the test (fails it with CI=true) when this user's
+// kernel key quota is too small for items of 32 KiB and more.
+func requireBigItems(t *testing.T) {
+	t.Helper()
+	q, err := ReadKeyctlQuota()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keychaintest.RequireKeyQuota(t, q.Bytes, q.MaxBytes)
 }
 
 // requireOtherUser skips the test (fails it with CI=true) unless it can run
@@ -512,6 +526,7 @@ func quotaChild(t *testing.T) {
 // its payload and its description against the quota.
 func TestKeyctlLimits(t *testing.T) {
 	k := newTestKeyctl(t)
+	requireBigItems(t)
 	ctx := context.Background()
 	if err := k.Set(ctx, "https://measure.example", nil); err != nil { // creates the ring
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -113,5 +114,96 @@ func TestImportsRunOneWay(t *testing.T) {
 				t.Errorf("%s (layer %d) imports %s (layer %d): imports run downward only", dir, l, dep, d)
 			}
 		}
+	}
+}
+
+// Provider ids are literals in the provider table only: every other
+// package names them through token's constants.
+func TestProviderIDsInOnePackage(t *testing.T) {
+	root := filepath.Join("..", "..")
+	table := filepath.Join(root, "credstore", "token", "providers.go")
+	f, err := parser.ParseFile(token.NewFileSet(), table, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Provider") || i >= len(vs.Values) {
+					continue
+				}
+				// "unknown" and "docker" are words the code uses for other things.
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if id, _ := strconv.Unquote(lit.Value); id != "unknown" && id != "docker" {
+						ids[id] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	if len(ids) < 10 {
+		t.Fatalf("found only %d provider ids in %s", len(ids), table)
+	}
+	for dir := range packageDirs(t, root) {
+		if dir == "credstore/token" {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, _ := strconv.Unquote(lit.Value); ids[s] {
+						t.Errorf("%s: the provider id %q as a literal: use token's constant", path, s)
+					}
+				}
+				return true
+			})
+		}
+	}
+}
+
+// The library gives commands of this program in its hints through
+// Options.Program (Store.Command), never as a literal command line.
+func TestLibraryNamesNoProgram(t *testing.T) {
+	root := filepath.Join("..", "..")
+	command := regexp.MustCompile(`docker-credential-pat (doctor|setup|prune|rm|annotate|ls|inspect|add|probe|get|store|erase|list|--)`)
+	// The wire error for an unknown action: docker shows it as it is.
+	wire := "unknown action: want store, get, erase, list or version (see docker-credential-pat --help)"
+	n := 0
+	for dir := range packageDirs(t, root) {
+		if !strings.HasPrefix(dir, "credstore") && !strings.HasPrefix(dir, "keychain") || dir == "keychain/keychaintest" {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			ast.Inspect(f, func(nd ast.Node) bool {
+				if lit, ok := nd.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, _ := strconv.Unquote(lit.Value); s != wire && command.MatchString(s) {
+						t.Errorf("%s: %q gives a command line of the program by name: use Store.Command", path, s)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if n < 20 {
+		t.Fatalf("read only %d files of the library", n)
 	}
 }

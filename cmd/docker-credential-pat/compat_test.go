@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker-credential-helpers/client"
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
@@ -105,6 +106,13 @@ func dockerHubPAT(t *testing.T) string {
 
 // A 64 KiB token round-trips through the protocol on every backend here.
 func testBigToken(t *testing.T, env map[string]string) {
+	if env["DOCKER_CREDENTIAL_PAT_BACKEND"] == "keyctl" {
+		q, err := keychain.ReadKeyctlQuota()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keychaintest.RequireKeyQuota(t, q.Bytes, q.MaxBytes)
+	}
 	p := helperProgram(t, env)
 	host := randomHost(t)
 	big := strings.Repeat("0123456789abcdef", 64*1024/16)

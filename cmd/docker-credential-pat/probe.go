@@ -87,8 +87,14 @@ func runProbe(a *app, args []string) int {
 	if err != nil {
 		return a.fail(fmt.Errorf("probe %s: %w", showArg(registry), err), "")
 	}
+	return a.showProbe(res, *asJSON)
+}
+
+// showProbe prints what the probe found: JSON on stdout, or a table there
+// and what was recorded on stderr.
+func (a *app) showProbe(res credstore.ProbeReport, asJSON bool) int {
 	e := res.Entry
-	if *asJSON {
+	if asJSON {
 		out := probeJSON{Registry: res.Registry, Repository: res.Repository, Endpoint: res.Endpoint, Scheme: res.Scheme,
 			Authenticated: res.Authenticated, Granted: res.Granted, Scope: res.Scope, Recorded: res.Recorded, EntryScope: e.Scope}
 		if out.Granted == nil {

@@ -53,9 +53,6 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
-// registryBin is where Debian's docker-registry package puts the binary.
-const registryBin = "/usr/bin/docker-registry"
-
 // Bounds on the registry's start and stop.
 const (
 	registryStartTimeout = 15 * time.Second
@@ -116,14 +113,15 @@ type tokenRegistry struct {
 	requests []tokenRequest
 }
 
-// requireRegistry returns the registry binary, or skips the test when it is
-// missing (fails with CI=true).
+// requireRegistry returns the registry binary (Debian's docker-registry,
+// on PATH), or skips the test when it is missing (fails with CI=true).
 func requireRegistry(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(registryBin); err != nil {
-		keychaintest.Skip(t, "registry tests", "docker-registry not installed", keychaintest.Apt("docker-registry"))
+	bin, err := keychaintest.LookTool("docker-registry")
+	if err != nil {
+		keychaintest.Skip(t, "registry tests", err.Error(), keychaintest.Apt("docker-registry"))
 	}
-	return registryBin
+	return bin
 }
 
 // startHtpasswdRegistry starts a registry that accepts HTTP Basic with the

@@ -210,7 +210,7 @@ func roundTrip(ctx context.Context, b keychain.Backend) error {
 	rnd := make([]byte, 8)
 	_, _ = rand.Read(rnd)
 	key := keyPrefix + hex.EncodeToString(rnd)
-	want := []byte("docker-credential-pat doctor " + hex.EncodeToString(rnd))
+	want := []byte("doctor round trip " + hex.EncodeToString(rnd))
 	if err := b.Set(ctx, key, want); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}

@@ -33,7 +33,7 @@ func KeePassXCAvailable() string {
 // directory and stops it when the test ends, like Start.
 func StartKeePassXC(t TB, opts KeePassXCOptions) *SecretService {
 	t.Helper()
-	require(t, opts.Short, "KeePassXC", KeePassXCAvailable())
+	require(t, opts.Short, ImplKeePassXC, KeePassXCAvailable())
 	return startManaged(t, func(dir string) (*SecretService, error) { return StartKeePassXCDir(dir, opts) })
 }
 

@@ -45,7 +45,7 @@ func KWalletAvailable() string {
 // directory and stops it when the test ends, like Start.
 func StartKWallet(t TB, opts KWalletOptions) *SecretService {
 	t.Helper()
-	require(t, opts.Short, "KWallet", KWalletAvailable())
+	require(t, opts.Short, ImplKWallet, KWalletAvailable())
 	return startManaged(t, func(dir string) (*SecretService, error) { return StartKWalletDir(dir, opts) })
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,7 +99,9 @@ func missing(progs ...program) string {
 	for _, p := range append([]program{{"dbus-daemon", "dbus"}}, progs...) {
 		if _, err := exec.LookPath(p.bin); err != nil {
 			names = append(names, fmt.Sprintf("%s (package %s)", p.bin, p.pkg))
-			pkgs = append(pkgs, p.pkg)
+			if !slices.Contains(pkgs, p.pkg) {
+				pkgs = append(pkgs, p.pkg)
+			}
 		}
 	}
 	if len(names) == 0 {
@@ -628,7 +631,7 @@ type TB interface {
 // Service.
 func Require(t TB, short bool) {
 	t.Helper()
-	require(t, short, "Secret Service", Available())
+	require(t, short, ImplGnomeKeyring, Available())
 }
 
 // require skips (or, with CI=true, fails) a test of what, which cannot run
@@ -645,7 +648,7 @@ func require(t TB, short bool, what, why string) {
 	if !ok { // not Linux: nothing to install
 		t.Skip("real " + what + " test skipped: " + why)
 	}
-	Skip(t, "real "+what+" tests", why, fix)
+	Skip(t, "tests on "+what, why, fix)
 }
 
 // Start calls Require, starts a SecretService in a fresh temporary directory

@@ -138,7 +138,7 @@ func TestRequireSkipsOrFails(t *testing.T) {
 	if why := Available(); !strings.Contains(why, "gnome-keyring-daemon") || !strings.Contains(why, "apt-get install") {
 		t.Fatalf("Available() = %q, want the missing daemons and the fix", why)
 	}
-	if f := tryRequire(false); !strings.HasPrefix(f.skipped, "skipped real Secret Service tests: missing ") || f.failed != "" {
+	if f := tryRequire(false); !strings.HasPrefix(f.skipped, "skipped tests on gnome-keyring: missing ") || f.failed != "" {
 		t.Errorf("outside CI: skipped %q failed %q, want a skip", f.skipped, f.failed)
 	}
 	if f := tryRequire(true); !strings.Contains(f.skipped, "-short") {

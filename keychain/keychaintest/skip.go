@@ -112,3 +112,22 @@ func lookTool(name, dir string) (string, error) {
 	}
 	return "", err
 }
+
+// BigItemsKeyQuota is how many bytes of the kernel key quota the tests that
+// store big items (32 KiB and more) in the kernel keyring need free.
+const BigItemsKeyQuota = 256 << 10
+
+// RequireKeyQuota skips a test that stores big items in the kernel keyring
+// (fails it with CI=true) when the user's key quota, used of max bytes as
+// /proc/key-users says (keychain.ReadKeyctlQuota), has less than
+// BigItemsKeyQuota free: the default for users other than root,
+// kernel.keys.maxbytes = 20000, is too small.
+func RequireKeyQuota(t TB, used, max int) {
+	t.Helper()
+	if max-used >= BigItemsKeyQuota {
+		return
+	}
+	Skip(t, "kernel keyring tests of big items",
+		fmt.Sprintf("this user's kernel key quota (kernel.keys.maxbytes=%d) has less than %d KiB free", max, BigItemsKeyQuota>>10),
+		fmt.Sprintf("sudo sysctl -w kernel.keys.maxbytes=%d", 4*BigItemsKeyQuota))
+}

@@ -62,7 +62,7 @@ func TestSkipSkipsOrFailsInCI(t *testing.T) {
 func TestSkipMessageParsesBack(t *testing.T) {
 	for _, c := range [][3]string{
 		{"end-to-end tests", "skopeo not installed", Apt("skopeo")},
-		{"real Secret Service tests", "missing dbus-daemon (package dbus) and gnome-keyring-daemon (package gnome-keyring)", Apt("dbus", "gnome-keyring")},
+		{"tests on gnome-keyring", "missing dbus-daemon (package dbus) and gnome-keyring-daemon (package gnome-keyring)", Apt("dbus", "gnome-keyring")},
 		{"tests as another user", "not root: setpriv needs it", "sudo make test"},
 		{"end-to-end tests", "crane not installed (a; b: c)", "make deps"},
 	} {
@@ -114,5 +114,18 @@ func TestLookToolFindsTheProjectCache(t *testing.T) {
 	}
 	if got, err := lookTool(name, tools); err != nil || got != bin {
 		t.Errorf("lookTool(%s) = %q, %v; want %q", name, got, err, bin)
+	}
+}
+
+func TestRequireKeyQuota(t *testing.T) {
+	t.Setenv("CI", "")
+	if f := run(func(tb TB) { RequireKeyQuota(tb, 100, 25000000) }); f.skipped != "" || f.failed != "" {
+		t.Errorf("root's quota: skipped %q failed %q, want neither", f.skipped, f.failed)
+	}
+	f := run(func(tb TB) { RequireKeyQuota(tb, 7357, 20000) })
+	group, why, fix, ok := ParseSkip(f.skipped)
+	if !ok || group != "kernel keyring tests of big items" || !strings.Contains(why, "kernel.keys.maxbytes=20000") ||
+		fix != "sudo sysctl -w kernel.keys.maxbytes=1048576" {
+		t.Errorf("the default quota: skipped %q", f.skipped)
 	}
 }

@@ -67,7 +67,7 @@ func WineAvailable() string {
 	if len(miss) == 0 {
 		return ""
 	}
-	return "missing " + strings.Join(miss, " and ") + ": sudo apt-get install -y " + wineDebs
+	return "missing " + strings.Join(miss, " and ") + "; run: " + Apt(strings.Fields(wineDebs)...)
 }
 
 const mingwGCC = "x86_64-w64-mingw32-gcc"

@@ -81,7 +81,7 @@ func TestSummary(t *testing.T) {
 		"c/c.go":      "package c\n",
 	})
 	var out bytes.Buffer
-	ok, err := summarise(bytes.NewReader(in), &out, false)
+	ok, err := summarise(bytes.NewReader(in), &out, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,31 +129,87 @@ func TestPasses(t *testing.T) {}
 func TestSkips(t *testing.T) {
 	t.Skip("skipped end-to-end tests: crane not installed; run: make deps")
 }
+
+func TestKnownBug(t *testing.T) {
+	t.Skip("KeePassXC 2.7.4 never completes a replace: issue 10 item 1")
+}
 `})
 	var out bytes.Buffer
-	if ok, err := summarise(bytes.NewReader(in), &out, false); err != nil || !ok {
+	if ok, err := summarise(bytes.NewReader(in), &out, false, nil); err != nil || !ok {
 		t.Errorf("outside CI, a skip: ok=%v err=%v, want ok\n%s", ok, err, out.Bytes())
 	}
 	want := "ok  \texample.test/sum/a\t"
 	if !strings.HasPrefix(out.String(), want) {
 		t.Errorf("output does not start with the package line %q:\n%s", want, out.Bytes())
 	}
-	if !strings.HasSuffix(out.String(), "\n1 passed, 0 failed, 1 skipped\nskipped 1 end-to-end test: crane not installed; run: make deps\n") {
+	if !strings.HasSuffix(out.String(), "\n1 passed, 0 failed, 2 skipped\n"+
+		"skipped 1 end-to-end test: crane not installed; run: make deps\n"+
+		"skipped 1 other test: KeePassXC 2.7.4 never completes a replace: issue 10 item 1\n") {
 		t.Errorf("summary:\n%s", out.Bytes())
 	}
 	out.Reset()
-	if ok, _ := summarise(bytes.NewReader(in), &out, true); ok || !strings.Contains(out.String(), "CI=true: 1 tests skipped") {
+	if ok, _ := summarise(bytes.NewReader(in), &out, true, nil); ok || !strings.Contains(out.String(), "CI=true: 1 tests skipped without naming") {
 		t.Errorf("CI=true with a skip: ok=%v, want a failure that says so:\n%s", ok, out.Bytes())
 	}
 }
 
 func TestSummaryNoResults(t *testing.T) {
 	var out bytes.Buffer
-	ok, err := summarise(strings.NewReader("go: cannot find main module\n"), &out, false)
+	ok, err := summarise(strings.NewReader("go: cannot find main module\n"), &out, false, nil)
 	if err != nil || ok {
 		t.Errorf("no events: ok=%v err=%v, want a failure", ok, err)
 	}
 	if !strings.HasPrefix(out.String(), "go: cannot find main module\n") || !strings.Contains(out.String(), "no test results") {
 		t.Errorf("output:\n%s", out.Bytes())
+	}
+}
+
+// A testscript script that skips: its log is one long entry, and the
+// reason is the script's skip command (events as go test -json wrote them
+// for one of this repository's scripts).
+func TestSummaryScriptSkip(t *testing.T) {
+	const pkg = `"Package":"example.test/sum/cli"`
+	var in strings.Builder
+	for _, e := range []string{
+		`{"Action":"run",` + pkg + `,"Test":"TestScript/x/add_stdin"}`,
+		`{"Action":"output",` + pkg + `,"Test":"TestScript/x/add_stdin","Output":"        testscript.go:584: WORK=$WORK\n"}`,
+		`{"Action":"output",` + pkg + `,"Test":"TestScript/x/add_stdin","Output":"        > [keychain:x] skip 'X 2.7.4 never completes a replace: issue 10 item 1'\n"}`,
+		`{"Action":"output",` + pkg + `,"Test":"TestScript/x/add_stdin","Output":"--- SKIP: TestScript/x/add_stdin (5.62s)\n"}`,
+		`{"Action":"skip",` + pkg + `,"Test":"TestScript/x/add_stdin","Elapsed":5.62}`,
+		`{"Action":"pass",` + pkg + `,"Test":"TestScript/x","Elapsed":5.62}`,
+		`{"Action":"pass",` + pkg + `,"Test":"TestScript","Elapsed":5.62}`,
+		`{"Action":"output",` + pkg + `,"Output":"ok  \texample.test/sum/cli\t5.7s\n"}`,
+		`{"Action":"pass",` + pkg + `,"Elapsed":5.7}`,
+	} {
+		in.WriteString(e + "\n")
+	}
+	var out bytes.Buffer
+	ok, err := summarise(strings.NewReader(in.String()), &out, true, nil)
+	if err != nil || !ok {
+		t.Errorf("a skip that names its issue, CI=true: ok=%v err=%v, want ok", ok, err)
+	}
+	want := "ok  \texample.test/sum/cli\t5.7s\n\n0 passed, 0 failed, 1 skipped\n" +
+		"skipped 1 other test: X 2.7.4 never completes a replace: issue 10 item 1\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.Bytes(), want)
+	}
+}
+
+// Packages make deps could not install join those the skips name, once
+// each, in the last line.
+func TestSummaryMissingDebs(t *testing.T) {
+	const pkg = `"Package":"example.test/sum/e2e"`
+	in := strings.Join([]string{
+		`{"Action":"output",` + pkg + `,"Test":"TestE2E","Output":"    e2e_test.go:9: skipped registry tests: docker-registry not installed; run: sudo apt-get install -y docker-registry\n"}`,
+		`{"Action":"skip",` + pkg + `,"Test":"TestE2E"}`,
+		`{"Action":"pass",` + pkg + `}`,
+	}, "\n")
+	var out bytes.Buffer
+	ok, err := summarise(strings.NewReader(in), &out, false, []string{"skopeo", "docker-registry", "wine64"})
+	if err != nil || !ok {
+		t.Errorf("ok=%v err=%v, want ok", ok, err)
+	}
+	if want := "\nto install all the tests use: sudo apt-get install -y docker-registry skopeo wine64\n"; !strings.HasSuffix(out.String(), want) {
+		t.Errorf("output:\n%s\nwant it to end with:%s", out.Bytes(), want)
 	}
 }
