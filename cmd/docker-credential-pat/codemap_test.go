@@ -146,29 +146,11 @@ func TestProviderIDsInOnePackage(t *testing.T) {
 	if len(ids) < 10 {
 		t.Fatalf("found only %d provider ids in %s", len(ids), table)
 	}
-	for dir := range packageDirs(t, root) {
-		if dir == "credstore/token" {
-			continue
+	eachString(t, root, func(dir string) bool { return dir != "credstore/token" }, func(path, s string) {
+		if ids[s] {
+			t.Errorf("%s: the provider id %q as a literal: use token's constant", path, s)
 		}
-		files, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))
-		for _, path := range files {
-			if strings.HasSuffix(path, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					if s, _ := strconv.Unquote(lit.Value); ids[s] {
-						t.Errorf("%s: the provider id %q as a literal: use token's constant", path, s)
-					}
-				}
-				return true
-			})
-		}
-	}
+	})
 }
 
 // The library gives commands of this program in its hints through
@@ -178,9 +160,27 @@ func TestLibraryNamesNoProgram(t *testing.T) {
 	command := regexp.MustCompile(`docker-credential-pat (doctor|setup|prune|rm|annotate|ls|inspect|add|probe|get|store|erase|list|--)`)
 	// The wire error for an unknown action: docker shows it as it is.
 	wire := "unknown action: want store, get, erase, list or version (see docker-credential-pat --help)"
+	lib := func(dir string) bool {
+		return (strings.HasPrefix(dir, "credstore") || strings.HasPrefix(dir, "keychain")) && dir != "keychain/keychaintest"
+	}
+	n := eachString(t, root, lib, func(path, s string) {
+		if s != wire && command.MatchString(s) {
+			t.Errorf("%s: %q gives a command line of the program by name: use Store.Command", path, s)
+		}
+	})
+	if n < 20 {
+		t.Fatalf("read only %d files of the library", n)
+	}
+}
+
+// eachString calls fn with every string literal of the non-test Go files
+// of the packages under root whose directory keep accepts, and returns how
+// many files it read.
+func eachString(t *testing.T, root string, keep func(dir string) bool, fn func(path, s string)) int {
+	t.Helper()
 	n := 0
 	for dir := range packageDirs(t, root) {
-		if !strings.HasPrefix(dir, "credstore") && !strings.HasPrefix(dir, "keychain") || dir == "keychain/keychaintest" {
+		if !keep(dir) {
 			continue
 		}
 		files, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), "*.go"))
@@ -195,15 +195,13 @@ func TestLibraryNamesNoProgram(t *testing.T) {
 			n++
 			ast.Inspect(f, func(nd ast.Node) bool {
 				if lit, ok := nd.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					if s, _ := strconv.Unquote(lit.Value); s != wire && command.MatchString(s) {
-						t.Errorf("%s: %q gives a command line of the program by name: use Store.Command", path, s)
+					if s, err := strconv.Unquote(lit.Value); err == nil {
+						fn(path, s)
 					}
 				}
 				return true
 			})
 		}
 	}
-	if n < 20 {
-		t.Fatalf("read only %d files of the library", n)
-	}
+	return n
 }
