@@ -24,12 +24,32 @@ import (
 // Under -short only the keychains that need no daemon run. A line that
 // holds for some keychains only is guarded by [keychain:NAME] (gnome-keyring,
 // keyctl, ...) or [backend:NAME] (secretservice, keyctl).
+//
+// Refusals (scripts named *_refusals or refuse_*) are turned away before
+// the keychain is reached; they run on the kernel keyring and gnome-keyring
+// only, sparing the slower daemons a start each.
 func TestScript(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "script")
+	all, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
+	if err != nil || len(all) == 0 {
+		t.Fatalf("no scripts in %s (%v)", dir, err)
+	}
+	var keychainBound []string
+	for _, f := range all {
+		name := filepath.Base(f)
+		if !strings.HasSuffix(name, "_refusals.txtar") && !strings.HasPrefix(name, "refuse_") {
+			keychainBound = append(keychainBound, f)
+		}
+	}
 	for _, k := range keychaintest.Keychains {
 		t.Run(k.Name, func(t *testing.T) {
 			keychaintest.RequireKeychain(t, k.Name, testing.Short())
+			files := all
+			if k.Daemon && k.Name != keychaintest.ImplGnomeKeyring {
+				files = keychainBound
+			}
 			testscript.Run(t, testscript.Params{
-				Dir:                 filepath.Join("..", "..", "testdata", "script"),
+				Files:               files,
 				RequireExplicitExec: true,
 				Setup:               func(env *testscript.Env) error { return setupScript(env, k) },
 				Condition:           scriptCondition(k),
