@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,11 +90,17 @@ func setupScript(env *testscript.Env, k keychaintest.Keychain) error {
 }
 
 // scriptCondition answers [keychain:NAME] and [backend:NAME] for the
-// keychain k the scripts run against.
+// keychain k the scripts run against, and [user-bus]: this user has a
+// session bus at /run/user/UID/bus, which the helper finds when it is told
+// of no other (a script must not then test "no bus": the helper would use
+// the Secret Service of the person running the tests).
 func scriptCondition(k keychaintest.Keychain) func(cond string) (bool, error) {
 	return func(cond string) (bool, error) {
 		what, name, ok := strings.Cut(cond, ":")
 		switch {
+		case cond == "user-bus":
+			fi, err := os.Stat("/run/user/" + strconv.Itoa(os.Getuid()) + "/bus")
+			return err == nil && fi.Mode().Type() == fs.ModeSocket, nil
 		case ok && what == "keychain":
 			if _, known := keychaintest.Lookup(name); !known {
 				return false, fmt.Errorf("unknown keychain %q", name)
