@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,14 +17,28 @@ import (
 
 // helperProgram returns docker's way of running the helper (the code the
 // docker CLI vendors), with env added to the helper's environment. The
-// binary is the one testscript.Main put on PATH.
+// binary is the one testscript.Main put on PATH, or the first on env's
+// PATH when it has one (the keychain's own, such as Wine's).
 func helperProgram(t *testing.T, env map[string]string) client.ProgramFunc {
 	t.Helper()
 	path, err := exec.LookPath(name)
+	if dirs, ok := env["PATH"]; ok {
+		path, err = lookPathIn(dirs, name)
+	}
 	if err != nil {
 		t.Fatalf("%s is not on PATH: %v", name, err)
 	}
 	return client.NewShellProgramFuncWithEnv(path, &env)
+}
+
+// lookPathIn is exec.LookPath in the directories of the PATH value dirs.
+func lookPathIn(dirs, file string) (string, error) {
+	for _, dir := range filepath.SplitList(dirs) {
+		if p, err := exec.LookPath(filepath.Join(dir, file)); err == nil {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
 }
 
 func randomHost(t *testing.T) string {

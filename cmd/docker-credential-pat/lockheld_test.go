@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // A process that holds the index lock (here a shell that took it with
@@ -18,7 +20,7 @@ import (
 // token and says why its use went unrecorded.
 func TestGetWithIndexLockHeld(t *testing.T) {
 	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("needs flock(1) (util-linux)")
+		keychaintest.Skip(t, "index lock tests", "flock not installed", keychaintest.Apt("util-linux"))
 	}
 	state := t.TempDir()
 	h := newHelper(t, "keyctl", "DOCKER_CREDENTIAL_PAT_STATE_DIR="+state, "DOCKER_CREDENTIAL_PAT_TIMEOUT=1s")

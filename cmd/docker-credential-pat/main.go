@@ -94,7 +94,7 @@ func (a *app) store() (*credstore.Store, error) {
 	if v := os.Getenv(credstore.EnvTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%s=%q is not a duration such as 5s", credstore.EnvTimeout, v)
+			return nil, fmt.Errorf("%s is not a duration such as 5s", credstore.EnvTimeout)
 		}
 		timeout = d
 	}

@@ -13,7 +13,7 @@ import (
 // TestMain makes the test binary double as docker-credential-pat: testscript
 // puts it on PATH under that name for scripts and for the client tests.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupAfter{m}, map[string]func(){
 		name: func() {
 			// A test's own kernel keyring, never the user's real one.
 			if ring := os.Getenv(keychaintest.KeyctlRingEnv); ring != "" {
@@ -22,4 +22,13 @@ func TestMain(m *testing.M) {
 			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
+}
+
+// cleanupAfter runs the tests, then removes what the keychain harness kept
+// for them all (the Windows build of the helper that Wine runs).
+type cleanupAfter struct{ m *testing.M }
+
+func (c cleanupAfter) Run() int {
+	defer keychaintest.CleanupWine()
+	return c.m.Run()
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,12 +26,32 @@ import (
 // Under -short only the keychains that need no daemon run. A line that
 // holds for some keychains only is guarded by [keychain:NAME] (gnome-keyring,
 // keyctl, ...) or [backend:NAME] (secretservice, keyctl).
+//
+// Refusals (scripts named *_refusals or refuse_*) are turned away before
+// the keychain is reached; they run on the kernel keyring and gnome-keyring
+// only, sparing the slower daemons a start each.
 func TestScript(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "script")
+	all, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
+	if err != nil || len(all) == 0 {
+		t.Fatalf("no scripts in %s (%v)", dir, err)
+	}
+	var keychainBound []string
+	for _, f := range all {
+		name := filepath.Base(f)
+		if !strings.HasSuffix(name, "_refusals.txtar") && !strings.HasPrefix(name, "refuse_") {
+			keychainBound = append(keychainBound, f)
+		}
+	}
 	for _, k := range keychaintest.Keychains {
 		t.Run(k.Name, func(t *testing.T) {
 			keychaintest.RequireKeychain(t, k.Name, testing.Short())
+			files := all
+			if k.Daemon && k.Name != keychaintest.ImplGnomeKeyring {
+				files = keychainBound
+			}
 			testscript.Run(t, testscript.Params{
-				Dir:                 filepath.Join("..", "..", "testdata", "script"),
+				Files:               files,
 				RequireExplicitExec: true,
 				Setup:               func(env *testscript.Env) error { return setupScript(env, k) },
 				Condition:           scriptCondition(k),
@@ -68,11 +90,17 @@ func setupScript(env *testscript.Env, k keychaintest.Keychain) error {
 }
 
 // scriptCondition answers [keychain:NAME] and [backend:NAME] for the
-// keychain k the scripts run against.
+// keychain k the scripts run against, and [user-bus]: this user has a
+// session bus at /run/user/UID/bus, which the helper finds when it is told
+// of no other (a script must not then test "no bus": the helper would use
+// the Secret Service of the person running the tests).
 func scriptCondition(k keychaintest.Keychain) func(cond string) (bool, error) {
 	return func(cond string) (bool, error) {
 		what, name, ok := strings.Cut(cond, ":")
 		switch {
+		case cond == "user-bus":
+			fi, err := os.Stat("/run/user/" + strconv.Itoa(os.Getuid()) + "/bus")
+			return err == nil && fi.Mode().Type() == fs.ModeSocket, nil
 		case ok && what == "keychain":
 			if _, known := keychaintest.Lookup(name); !known {
 				return false, fmt.Errorf("unknown keychain %q", name)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 )
 
@@ -21,7 +23,8 @@ credsStore is set: migrate them, or log in again.
 
 Flags:
       --migrate           move plain-text tokens from config.json into the keychain
-      --docker-config DIR docker's configuration directory (default: $DOCKER_CONFIG or ~/.docker)
+      --docker-config DIR docker's configuration directory, which must exist
+                          (default: $DOCKER_CONFIG or ~/.docker)
 ` + commonFlagsHelp + `
 Examples:
   docker-credential-pat setup
@@ -41,6 +44,11 @@ func runSetup(a *app, args []string) int {
 	}
 	if fs.Changed("docker-config") && *dir == "" {
 		return a.usage("setup", "--docker-config needs a directory")
+	}
+	// A directory that is not there is not created: the value may be a
+	// mistyped path or a pasted token, and is not echoed either.
+	if st, err := os.Stat(*dir); fs.Changed("docker-config") && (err != nil || !st.IsDir()) {
+		return a.usage("setup", "--docker-config must name an existing directory; nothing was written")
 	}
 	s, err := a.store()
 	if err != nil {

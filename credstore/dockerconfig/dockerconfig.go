@@ -378,10 +378,8 @@ func (c *DockerConfig) Save() error {
 		return nil
 	}
 	fail := func(err error) error { return &ConfigError{Path: c.path, Err: err} }
-	target := c.path
-	if p, err := filepath.EvalSymlinks(c.path); err == nil {
-		target = p
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	target, err := configTarget(c.path)
+	if err != nil {
 		return fail(err)
 	}
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
@@ -414,6 +412,17 @@ func (c *DockerConfig) Save() error {
 	return nil
 }
 
+// configTarget is the file a config at path is: the target of a symbolic
+// link there (dotfiles set-ups), so that Save keeps the link and writes
+// its backups beside the target, and PlaintextBackups looks there.
+func configTarget(path string) (string, error) {
+	p, err := filepath.EvalSymlinks(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, nil
+	}
+	return p, err
+}
+
 // PlainBackup is a backup of config.json (written by Save) that still
 // holds credentials in plain text.
 type PlainBackup struct {
@@ -423,11 +432,21 @@ type PlainBackup struct {
 
 // PlaintextBackups lists the backups of config.json in dir that hold
 // credentials in plain text: setup --migrate moves them into the keychain
-// but keeps the file it changed, so they stay on disk until removed.
+// but keeps the file it changed, so they stay on disk until removed. When
+// config.json is a symbolic link, the backups beside its target count too:
+// Save writes them there.
 func PlaintextBackups(dir string) ([]PlainBackup, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, DockerConfigFile+".bak-*"))
+	path := filepath.Join(dir, DockerConfigFile)
+	paths, err := filepath.Glob(path + ".bak-*")
 	if err != nil {
 		return nil, err
+	}
+	if target, err := configTarget(path); err == nil && target != path {
+		more, err := filepath.Glob(target + ".bak-*")
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, more...)
 	}
 	var out []PlainBackup
 	for _, p := range paths {

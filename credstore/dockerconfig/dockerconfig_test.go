@@ -443,6 +443,38 @@ func TestSaveFollowsASymlinkedConfig(t *testing.T) {
 	}
 }
 
+// The backup of a symbolic-linked config.json is written beside the
+// link's target, and PlaintextBackups finds it there.
+func TestPlaintextBackupsOfASymlinkedConfig(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	dotfiles := t.TempDir()
+	target := filepath.Join(dotfiles, "docker-config.json")
+	if err := os.WriteFile(target, []byte(`{"auths": {"ghcr.io": {"auth": "`+credstoretest.BasicAuth("me", credstoretest.GitHub("ghp_"))+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(target, filepath.Join(dir, DockerConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadDockerConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetCredsStore("pat")
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.Backup(), target+".bak-") {
+		t.Fatalf("backup %q is not beside the link's target", c.Backup())
+	}
+	got, err := PlaintextBackups(dir)
+	if err != nil || len(got) != 1 || got[0].Path != c.Backup() || got[0].Credentials != 1 {
+		t.Fatalf("PlaintextBackups = %+v, %v; want the backup %s", got, err, c.Backup())
+	}
+}
+
 func TestConfigKeysAreNotHTMLEscaped(t *testing.T) {
 	dir := t.TempDir()
 	writeConfig(t, dir, []byte(`{"psFormat": "<b>{{.ID}}</b> & co", "auths": {"a&b.example": {"auth": "`+credstoretest.BasicAuth("u", "p")+`"}}}`), 0o600)

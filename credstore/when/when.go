@@ -5,6 +5,7 @@
 package when
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,9 +61,10 @@ func Plural(n int, noun string) string {
 
 // ParseDuration reads a duration as people write it: a number of days,
 // weeks or years ("90d", "2w", "1y"; a year is 365 days) or a Go duration
-// ("12h", "90m", "1h30m"). It must be positive.
+// ("12h", "90m", "1h30m"). It must be positive. Errors never quote s: a
+// value in the wrong place may be a pasted token.
 func ParseDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("%q is not a duration: want a number of days, weeks or years such as 90d, 2w, 1y, or hours such as 12h", s)
+	bad := errors.New("not a duration: want a number of days, weeks or years such as 90d, 2w, 1y, or hours such as 12h")
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return 0, bad
@@ -76,14 +78,14 @@ func ParseDuration(s string) (time.Duration, error) {
 		day := map[byte]int64{'d': 1, 'w': 7, 'y': 365}[unit]
 		const maxDays = int64(1<<63-1) / int64(24*time.Hour)
 		if v > maxDays/day {
-			return 0, fmt.Errorf("%q is too long a duration", s)
+			return 0, errors.New("too long a duration")
 		}
 		d = time.Duration(v*day) * 24 * time.Hour
 	} else {
 		if strings.HasSuffix(t, "m") && !strings.ContainsAny(t, "h") {
 			// Too easily read as months: "prune --unused-for 3m" would
 			// remove nearly everything.
-			return 0, fmt.Errorf("%q is ambiguous: m means minutes; write months as days (90d), minutes as 0h30m", s)
+			return 0, errors.New("ambiguous: m means minutes; write months as days (90d), minutes as 0h30m")
 		}
 		var err error
 		if d, err = time.ParseDuration(t); err != nil {
@@ -91,7 +93,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 	}
 	if d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration", s)
+		return 0, errors.New("not a positive duration")
 	}
 	return d, nil
 }
@@ -102,7 +104,7 @@ func ParseDuration(s string) (time.Duration, error) {
 //   - a date: "2026-12-31", meaning the start of that day in UTC;
 //   - a duration from now, see ParseDuration: "90d", "12h", "2w", "1y".
 //
-// The result is in UTC.
+// The result is in UTC. Errors never quote s.
 func ParseExpiry(s string, now time.Time) (*time.Time, error) {
 	t := strings.TrimSpace(s)
 	if strings.EqualFold(t, "never") {
@@ -117,7 +119,7 @@ func ParseExpiry(s string, now time.Time) (*time.Time, error) {
 	if d, err := ParseDuration(t); err == nil {
 		return utc(now.Add(d)), nil
 	}
-	return nil, fmt.Errorf("%q is not an expiry: want a date such as 2026-12-31, an RFC 3339 time, a duration such as 90d, 12h, 2w, 1y, or never", s)
+	return nil, errors.New("not an expiry: want a date such as 2026-12-31, an RFC 3339 time, a duration such as 90d, 12h, 2w, 1y, or never")
 }
 
 // utc is a pointer to t in UTC.

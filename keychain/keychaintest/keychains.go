@@ -3,6 +3,7 @@ package keychaintest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,7 +17,8 @@ type Keychain struct {
 	// Name says which implementation: "keyctl", "gnome-keyring", ...
 	Name string
 	// Backend is the helper's backend that talks to it
-	// (DOCKER_CREDENTIAL_PAT_BACKEND): "keyctl" or "secretservice".
+	// (DOCKER_CREDENTIAL_PAT_BACKEND): "keyctl", "secretservice" or
+	// "wincred".
 	Backend string
 	// Daemon is true when a daemon must be started: such a keychain is
 	// left out under -short (make unit).
@@ -54,6 +56,7 @@ var Keychains = []Keychain{
 		start: secretService(func(dir string) (*SecretService, error) {
 			return StartKWalletDir(dir, KWalletOptions{Unlocked: true})
 		})},
+	{Name: "wine", Backend: "wincred", Daemon: true, available: WineAvailable, start: startWineKeychain},
 }
 
 // Lookup returns the keychain called name.
@@ -85,7 +88,9 @@ func (k Keychain) Start(dir string) (*Instance, error) {
 }
 
 // Env returns the variables that make the helper use this instance:
-// DOCKER_CREDENTIAL_PAT_BACKEND and those of its bus or keyring.
+// DOCKER_CREDENTIAL_PAT_BACKEND and those of its bus or keyring. For Wine,
+// PATH: the helper found first on it is a script that runs the Windows
+// build under Wine (see StartWine and WindowsHelper).
 func (i *Instance) Env() []string {
 	return append([]string{"DOCKER_CREDENTIAL_PAT_BACKEND=" + i.Keychain.Backend}, i.env...)
 }
@@ -161,4 +166,29 @@ func secretService(start func(dir string) (*SecretService, error)) func(string) 
 		}
 		return &Instance{SecretService: ss, env: ss.Env(), stop: ss.Stop, err: ss.Err}, nil
 	}
+}
+
+// startWineKeychain starts a Wine prefix under dir and puts first on PATH
+// a docker-credential-pat that runs the Windows build of the helper in it.
+func startWineKeychain(dir string) (*Instance, error) {
+	exe, err := WindowsHelper()
+	if err != nil {
+		return nil, err
+	}
+	w, err := StartWine(dir)
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o700); err != nil {
+		return nil, errors.Join(err, w.Stop())
+	}
+	if _, err := w.WriteWrapper(bin, "docker-credential-pat", exe); err != nil {
+		return nil, errors.Join(err, w.Stop())
+	}
+	return &Instance{
+		env:  []string{"PATH=" + bin + string(filepath.ListSeparator) + os.Getenv("PATH")},
+		stop: w.Stop,
+		err:  w.Err,
+	}, nil
 }

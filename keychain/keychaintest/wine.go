@@ -108,6 +108,9 @@ func StartWine(dir string) (*Wine, error) {
 	if err := clonePrefix(tmpl, prefix); err != nil {
 		return nil, err
 	}
+	if err := os.Mkdir(wineTmp(prefix), 0o700); err != nil {
+		return nil, err
+	}
 	w := &Wine{prefix: prefix, env: wineEnv(prefix)}
 	if w.server, err = startWineserver(w.env); err != nil {
 		return nil, err
@@ -127,6 +130,9 @@ func wineEnv(prefix string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"),
 		"WINEPREFIX=" + prefix,
+		// Debian's wineserver makes its socket directory, wine-XXXXXX,
+		// here: under the directory of the test, removed with it.
+		"TMPDIR=" + wineTmp(prefix),
 		"WINEDEBUG=-all",
 		// No menu entries, no Mono or Gecko installer dialogs.
 		"WINEDLLOVERRIDES=winemenubuilder.exe=d;mscoree=d;mshtml=d",
@@ -146,12 +152,52 @@ func startWineserver(env []string) (*daemon, error) {
 	cmd := exec.Command(server, "--foreground", "--persistent")
 	cmd.Env = env
 	cmd.SysProcAttr = sysProcAttr()
-	return startDaemon("wineserver", cmd)
+	d, err := startDaemon("wineserver", cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitSocket(prefixOf(env), d); err != nil {
+		return nil, errors.Join(err, d.kill())
+	}
+	return d, nil
+}
+
+// prefixOf is the WINEPREFIX of env.
+func prefixOf(env []string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "WINEPREFIX="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitSocket waits until the wineserver of prefix listens: a program
+// started before then finds the server's directory named but not made,
+// and fails ("chdir to /tmp/wine-XXXXXX/server-...").
+func waitSocket(prefix string, d *daemon) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if dir, err := serverDir(prefix); err == nil {
+			if socks, _ := filepath.Glob(filepath.Join(dir, "server-*", "socket")); len(socks) > 0 {
+				return nil
+			}
+		}
+		select {
+		case <-d.done:
+			return fmt.Errorf("keychaintest: wineserver exited at start (%v): %s", d.err, d.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("keychaintest: wineserver: no socket after %v: %s", startTimeout, d.out)
+		}
+		time.Sleep(pollEvery)
+	}
 }
 
 // Env returns the variables a Wine process for this prefix needs:
-// WINEPREFIX, WINEDEBUG, WINEDLLOVERRIDES and the owner mark (all of
-// wineEnv's but PATH).
+// WINEPREFIX, TMPDIR (where its wineserver listens), WINEDEBUG,
+// WINEDLLOVERRIDES and the owner mark (all of wineEnv's but PATH).
 func (w *Wine) Env() []string {
 	var env []string
 	for _, kv := range w.env {
@@ -164,24 +210,6 @@ func (w *Wine) Env() []string {
 
 // Prefix is the prefix directory (WINEPREFIX).
 func (w *Wine) Prefix() string { return w.prefix }
-
-// Command returns a command that runs the Windows program exe with args in
-// this prefix, with env added to Env's variables and PATH.
-func (w *Wine) Command(exe string, env []string, args ...string) (*exec.Cmd, error) {
-	wine, _, err := wineBins()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(wine, append([]string{exe}, args...)...)
-	cmd.Env = append(append([]string{}, w.env...), env...)
-	return cmd, nil
-}
-
-// WineCommand is the path of wine64, which runs a Windows program.
-func WineCommand() (string, error) {
-	wine, _, err := wineBins()
-	return wine, err
-}
 
 // Err reports a wineserver that exited before Stop, nil while it runs.
 func (w *Wine) Err() error {
@@ -229,21 +257,33 @@ func stopWine(prefix string, env []string, server *daemon) error {
 	return errors.Join(errs...)
 }
 
-// removeServerDir removes the directory Debian's wineserver made for the
-// prefix's sockets, which the prefix's file "wineserver" names.
-func removeServerDir(prefix string) error {
+// wineTmp is the TMPDIR of the Wine processes of prefix, beside it.
+func wineTmp(prefix string) string { return filepath.Join(filepath.Dir(prefix), "wine-tmp") }
+
+// serverDir is the directory Debian's wineserver makes for the prefix's
+// sockets (TMPDIR/wine-XXXXXX), which the prefix's file "wineserver" names.
+func serverDir(prefix string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(prefix, "wineserver"))
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(name, "wine-") || strings.ContainsAny(name, `/\`) {
+		return "", fmt.Errorf("keychaintest: %s/wineserver names %q, not a wine-XXXXXX directory", prefix, name)
+	}
+	return filepath.Join(wineTmp(prefix), name), nil
+}
+
+// removeServerDir removes the prefix's serverDir and the file naming it.
+func removeServerDir(prefix string) error {
+	dir, err := serverDir(prefix)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	name := strings.TrimSpace(string(b))
-	if !strings.HasPrefix(name, "wine-") || strings.ContainsAny(name, `/\`) {
-		return fmt.Errorf("keychaintest: %s/wineserver names %q, not a wine-XXXXXX directory", prefix, name)
-	}
 	_ = os.Remove(filepath.Join(prefix, "wineserver"))
-	return os.RemoveAll(filepath.Join(os.TempDir(), name))
+	return os.RemoveAll(dir)
 }
 
 // ownerMark names this process: its pid and start time (a pid alone is
@@ -434,8 +474,10 @@ BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
 // to its system32 unless Wine has the DLL, and stops its processes, which
 // writes the registry files.
 func buildTemplate(work, prefix string) error {
-	if err := os.Mkdir(prefix, 0o700); err != nil {
-		return err
+	for _, d := range []string{prefix, wineTmp(prefix)} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
 	}
 	dll := filepath.Join(work, "bcryptprimitives.dll")
 	if err := os.WriteFile(filepath.Join(work, "stub.c"), []byte(prngStub), 0o600); err != nil {
@@ -613,27 +655,49 @@ func CleanupWine() {
 
 // WriteWrapper writes dir/name, a shell script that runs the Windows
 // program exe under Wine in this prefix with the arguments it is given,
-// and returns its path. The variables naming directories that a Windows
-// user would set to Windows paths (DOCKER_CONFIG,
-// DOCKER_CREDENTIAL_PAT_STATE_DIR) are turned into Z:\ paths on the way.
+// and dir/name.exe, a link to exe; it returns the script's path. The
+// script passes on what a Windows user would have: the directories of
+// PATH as the Windows PATH (WINEPATH, Z:\ paths), so that the program
+// finds name.exe where a Unix program would find the script; and Z:\
+// paths in the variables that name directories (DOCKER_CONFIG,
+// DOCKER_CREDENTIAL_PAT_STATE_DIR).
 func (w *Wine) WriteWrapper(dir, name, exe string) (string, error) {
 	wine, _, err := wineBins()
 	if err != nil {
 		return "", err
 	}
+	if err := os.Symlink(exe, filepath.Join(dir, name+".exe")); err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n# " + name + ": " + exe + " under Wine (keychaintest).\n")
-	b.WriteString(`winpath() { case $1 in /*) printf 'Z:%s' "$1" | tr / '\\' ;; *) printf '%s' "$1" ;; esac; }` + "\n")
+	b.WriteString(`winpath() { printf 'Z:%s' "$1" | tr / '\\'; }` + "\n")
 	for _, v := range []string{"DOCKER_CONFIG", "DOCKER_CREDENTIAL_PAT_STATE_DIR"} {
-		fmt.Fprintf(&b, "[ -n \"${%[1]s-}\" ] && %[1]s=$(winpath \"$%[1]s\") && export %[1]s\n", v)
+		fmt.Fprintf(&b, "case ${%[1]s-} in /*) %[1]s=$(winpath \"$%[1]s\"); export %[1]s ;; esac\n", v)
 	}
+	b.WriteString(`WINEPATH=$(printf '%s' "$PATH" | awk -v RS=: '/^\//{gsub("/","\\\\"); printf "%sZ:%s", s, $0; s=";"}')` + "\nexport WINEPATH\n")
 	for _, kv := range w.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
 	}
 	fmt.Fprintf(&b, "exec %s %s \"$@\"\n", shellQuote(wine), shellQuote(exe))
 	path := filepath.Join(dir, name)
-	return path, os.WriteFile(path, []byte(b.String()), 0o700)
+	return path, writeExecutable(path, b.String())
+}
+
+// writeExecutable writes an executable file through a child process: had
+// this process opened it for writing, a child forked meanwhile by another
+// goroutine (the tests run in parallel) could hold it open, and running
+// the file would fail with "text file busy".
+func writeExecutable(path, content string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), wineCmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", `umask 077 && cat > "$1" && chmod 0700 "$1"`, "sh", path)
+	cmd.Stdin = strings.NewReader(content)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("keychaintest: write %s: %v: %s", path, err, out)
+	}
+	return nil
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
