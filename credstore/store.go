@@ -149,7 +149,9 @@ func New(opts Options) (*Store, error) {
 	}
 	if s.open == nil {
 		timeout := s.timeout
-		s.open = func(name string) (keychain.Backend, string, error) { return keychain.Open(name, timeout) }
+		s.open = func(name string) (keychain.Backend, string, error) {
+			return keychain.Open(name, keychain.Options{Timeout: timeout})
+		}
 	}
 	if s.now == nil {
 		s.now = time.Now

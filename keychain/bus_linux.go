@@ -20,7 +20,7 @@ const busEnv = "DBUS_SESSION_BUS_ADDRESS"
 // "autolaunch:") and /run/user/<uid>/bus is missing, runs `dbus-launch`
 // (conn_other.go, getSessionBusPlatformAddress): that starts a dbus-daemon
 // nobody stops, with no Secret Service on it, once per call. So every
-// go-keyring call is preceded by this check, and when a socket is found
+// connection to the Secret Service is preceded by this check, and when a socket is found
 // through XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS is set in this process
 // so godbus connects there instead of looking further.
 //
@@ -70,7 +70,7 @@ func isSocket(path string) bool {
 
 // probeSecretService reports whether org.freedesktop.secrets is running or
 // activatable on the session bus, with why in a few words. It uses godbus's
-// shared connection, which go-keyring then reuses, and gives up after d
+// shared connection, which the backend then reuses, and gives up after d
 // (the connection attempt may go on in the background; nothing else will
 // wait for it, since the answer is then "no").
 func probeSecretService(d time.Duration) (bool, string) {
@@ -86,17 +86,14 @@ func probeSecretService(d time.Duration) (bool, string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	done := make(chan answer, 1)
-	go func() {
+	a, ok := within(ctx, func(ctx context.Context) answer {
 		ok, why := lookForSecrets(ctx)
-		done <- answer{ok, why}
-	}()
-	select {
-	case a := <-done:
-		return a.ok, a.why
-	case <-ctx.Done():
+		return answer{ok, why}
+	})
+	if !ok {
 		return false, "the D-Bus session bus (" + source + ") did not answer within " + d.String()
 	}
+	return a.ok, a.why
 }
 
 func lookForSecrets(ctx context.Context) (bool, string) {

@@ -10,7 +10,7 @@ import (
 
 const busEnv = "DBUS_SESSION_BUS_ADDRESS"
 
-// sessionBus, on the BSDs (where go-keyring also speaks to the Secret
+// sessionBus, on the BSDs (where our client also speaks to the Secret
 // Service through godbus), accepts only an explicit DBUS_SESSION_BUS_ADDRESS:
 // without one godbus would run `dbus-launch`. macOS and Windows never call
 // it.

@@ -33,6 +33,11 @@ const (
 	hintSSTimeout = "the Secret Service did not answer: it may be waiting on an unlock prompt; unlock the keyring " +
 		"(secret-tool search --unlock service docker-credential-pat), raise DOCKER_CREDENTIAL_PAT_TIMEOUT, " +
 		"or use --backend keyctl"
+	hintPromptTimeout = "nobody answered the keychain's dialog in time: answer it when it shows, " +
+		"or raise DOCKER_CREDENTIAL_PAT_PROMPT_TIMEOUT"
+	hintSSNeedsDialog = "the keychain wants a person to answer a dialog (unlock or allow access) and no display " +
+		"can show it: unlock it in the desktop, allow docker-credential-pat in the keychain's settings, " +
+		"or use --backend keyctl"
 	hintMacLocked = "the login keychain is locked and this session cannot show a prompt (ssh, tmux, ci): " +
 		"security unlock-keychain ~/Library/Keychains/login.keychain-db"
 	hintMacDenied = "the keychain refused access (wrong password or the prompt was cancelled): " +
@@ -62,7 +67,7 @@ type rule struct {
 }
 
 // rules per backend, first match wins. The texts are the ones the layers
-// below produce: go-keyring v0.2.8 (secret_service.go, keyring_darwin.go,
+// below produce: our Secret Service client, go-keyring v0.2.8 (keyring_darwin.go,
 // keyring_windows.go), godbus v5.2.2, gnome-keyring's D-Bus errors, the
 // exit status of /usr/bin/security (the low byte of the OSStatus: -25308
 // errSecInteractionNotAllowed exits 36, -25300 errSecItemNotFound 44,

@@ -18,23 +18,38 @@ var BackendNames = []string{"auto", NameSecretService, NameKeychain, NameWincred
 // probeTimeout bounds the look for a Secret Service in Open("auto").
 const probeTimeout = time.Second
 
-// Open returns the backend called name, every call bounded by timeout
-// (<= 0: DefaultTimeout) and, where the OS caps an item's size (Windows
-// 2,560 bytes, macOS about 2,600 through go-keyring), big data split across
-// items by Chunked. reason is one line saying which backend it is and why.
+// Options configure the backends Open returns. Zero values mean the
+// defaults.
+type Options struct {
+	// Timeout bounds each call (<= 0: DefaultTimeout).
+	Timeout time.Duration
+	// PromptTimeout bounds a call while the keychain shows a dialog that a
+	// person can answer (the Secret Service, with a display; <= 0:
+	// DefaultPromptTimeout). Calls that need no person keep Timeout.
+	PromptTimeout time.Duration
+	// OnPrompt, if set, is called once per backend when such a dialog
+	// starts waiting, with the name of the program showing it
+	// ("KeePassXC", "KWallet", "gnome-keyring"), so a person can be told.
+	OnPrompt func(keychain string)
+}
+
+// Open returns the backend called name, every call bounded by
+// opts.Timeout and, where the OS caps an item's size (Windows 2,560 bytes,
+// macOS about 2,600 through go-keyring), big data split across items by
+// Chunked. reason is one line saying which backend it is and why.
 //
 // "auto" is the OS keychain on macOS and Windows. On Linux it is the Secret
 // Service when there is a session bus and org.freedesktop.secrets is
 // running or activatable on it, else the kernel keyring. Open starts
 // nothing and, except for that look at the bus, makes no keychain call.
-func Open(name string, timeout time.Duration) (b Backend, reason string, err error) {
+func Open(name string, opts Options) (b Backend, reason string, err error) {
 	switch {
 	case name == "auto" || name == "":
-		return openAuto(timeout)
+		return openAuto(opts)
 	case name == osName:
-		return openOS(timeout), osName + ": chosen explicitly", nil
+		return openOS(opts), osName + ": chosen explicitly", nil
 	case name == NameKeyctl:
-		k, err := openKeyctl(timeout)
+		k, err := openKeyctl(opts.Timeout)
 		if err != nil {
 			return nil, "", err
 		}
@@ -58,27 +73,27 @@ func osBackends() []string {
 	return []string{"auto", osName}
 }
 
-func openOS(timeout time.Duration) Backend {
-	b := NewOS()
+func openOS(opts Options) Backend {
+	b := newOS(opts)
 	if osMaxItem > 0 {
 		b = Chunked(b, osMaxItem)
 	}
-	return WithTimeout(b, timeout)
+	return WithTimeout(b, opts.Timeout)
 }
 
-func openAuto(timeout time.Duration) (Backend, string, error) {
+func openAuto(opts Options) (Backend, string, error) {
 	if osName != NameSecretService {
-		return openOS(timeout), "using " + osLabel + ", the keychain of " + runtime.GOOS, nil
+		return openOS(opts), "using " + osLabel + ", the keychain of " + runtime.GOOS, nil
 	}
 	pt := probeTimeout
-	if timeout > 0 && timeout < pt {
-		pt = timeout
+	if opts.Timeout > 0 && opts.Timeout < pt {
+		pt = opts.Timeout
 	}
 	ok, why := probeSecretService(pt)
 	if ok {
-		return openOS(timeout), why + ": using the Secret Service", nil
+		return openOS(opts), why + ": using the Secret Service", nil
 	}
-	k, err := openKeyctl(timeout)
+	k, err := openKeyctl(opts.Timeout)
 	if err != nil {
 		return nil, why + ", and the kernel keyring is unavailable", err
 	}

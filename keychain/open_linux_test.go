@@ -21,7 +21,7 @@ func TestOpenAutoNoBus(t *testing.T) {
 	if isSocket("/run/user/" + strconv.Itoa(os.Getuid()) + "/bus") {
 		t.Skip("this machine has /run/user/<uid>/bus")
 	}
-	b, reason, err := Open("auto", time.Second)
+	b, reason, err := Open("auto", Options{Timeout: time.Second})
 	if !strings.Contains(reason, "no D-Bus session bus ("+busEnv+" unset") || !strings.Contains(reason, "kernel keyring") {
 		t.Errorf("reason %q does not say there is no bus and which backend", reason)
 	}
@@ -43,7 +43,7 @@ func TestOpenAutoNoBus(t *testing.T) {
 
 func TestOpenAutoSecretService(t *testing.T) {
 	useSecretService(t)
-	b, reason, err := Open("auto", 5*time.Second)
+	b, reason, err := Open("auto", Options{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestOpenAutoBusWithoutSecretService(t *testing.T) {
 		}
 		t.Setenv(busEnv, "")
 		restore := bus.Setenv()
-		b, reason, err := Open("auto", time.Second)
+		b, reason, err := Open("auto", Options{Timeout: time.Second})
 		restore()
 		bus.Stop()
 		if activatable {
@@ -107,7 +107,7 @@ func BenchmarkOpenAuto(b *testing.B) {
 		b.Setenv(busEnv, "")
 		b.Cleanup(s.Setenv())
 		for b.Loop() {
-			kb, _, err := Open("auto", time.Second)
+			kb, _, err := Open("auto", Options{Timeout: time.Second})
 			if err != nil || kb.Name() != NameSecretService {
 				b.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func BenchmarkOpenAuto(b *testing.B) {
 		os.Unsetenv(busEnv)
 		b.Setenv("XDG_RUNTIME_DIR", b.TempDir())
 		for b.Loop() {
-			Open("auto", time.Second)
+			Open("auto", Options{Timeout: time.Second})
 		}
 	})
 }

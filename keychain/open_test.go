@@ -10,7 +10,7 @@ import (
 
 func TestOpenUnknownName(t *testing.T) {
 	for _, name := range []string{"pass", "Auto", "secret-service", " keyctl"} {
-		b, _, err := Open(name, time.Second)
+		b, _, err := Open(name, Options{Timeout: time.Second})
 		if b != nil || !errors.Is(err, ErrUnknownBackend) {
 			t.Fatalf("Open(%q) = %v, %v; want ErrUnknownBackend", name, b, err)
 		}
@@ -30,7 +30,7 @@ func TestOpenOtherOSName(t *testing.T) {
 		if name == osName {
 			continue
 		}
-		b, _, err := Open(name, time.Second)
+		b, _, err := Open(name, Options{Timeout: time.Second})
 		if b != nil || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), runtime.GOOS) {
 			t.Errorf("Open(%q) on %s = %v, %v; want ErrUnavailable naming the OS", name, runtime.GOOS, b, err)
 		}
@@ -38,7 +38,7 @@ func TestOpenOtherOSName(t *testing.T) {
 }
 
 func TestOpenExplicitOS(t *testing.T) {
-	b, reason, err := Open(osName, 3*time.Second)
+	b, reason, err := Open(osName, Options{Timeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestOpenExplicitOS(t *testing.T) {
 }
 
 func TestOpenKeyctl(t *testing.T) {
-	b, reason, err := Open(NameKeyctl, time.Second)
+	b, reason, err := Open(NameKeyctl, Options{Timeout: time.Second})
 	if err != nil {
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("Open(keyctl) = %v, want a backend or ErrUnavailable", err)

@@ -1,11 +1,8 @@
 package keychain
 
-import "context"
-
 const (
-	osName    = NameKeychain
-	osLabel   = "the macOS login keychain"
-	osEncodes = false // go-keyring base64-encodes every password itself
+	osName  = NameKeychain
+	osLabel = "the macOS login keychain"
 	// osMaxItem is the most data one item takes. go-keyring writes
 	// `add-generic-password -U -s 'docker-credential-pat' -a '<key>' -w
 	// 'go-keyring-base64:<base64>'` to `security -i`, which reads lines of at
@@ -15,4 +12,4 @@ const (
 	osMaxItem = 2600
 )
 
-func (b *osBackend) preflight(ctx context.Context, op string) error { return nil }
+func newOS(Options) Backend { return newGoKeyring() }

@@ -2,20 +2,28 @@ package keychain
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // DefaultTimeout is the deadline of one keychain call when none is given.
 const DefaultTimeout = 5 * time.Second
 
-// WithTimeout returns b with a deadline of d on every call: go-keyring
-// cannot be interrupted and waits forever for a Secret Service prompt, so
-// each call runs in its own goroutine and, when d passes first, the caller
-// gets an *Error of kind ErrTimeout naming the backend and the remedy while
-// the abandoned call finishes (or not) on its own. A cancelled ctx ends the
-// wait the same way, with ctx's error. The ctx given to b carries the
-// deadline, so a backend making several calls can stop between them.
+// DefaultPromptTimeout is how long a call waits for a person to answer a
+// keychain's dialog when none is given.
+const DefaultPromptTimeout = time.Minute
+
+// WithTimeout returns b with a deadline of d on every call: a keychain may
+// never answer (go-keyring cannot be interrupted; a Secret Service can wait
+// on a prompt), so each call runs in its own goroutine (see within) and,
+// when d passes first, the caller gets an *Error of kind ErrTimeout naming
+// the backend and the remedy while the abandoned call finishes (or not) on
+// its own. A cancelled ctx ends the wait the same way, with ctx's error.
+// The ctx given to b ends with the deadline, so a backend making several
+// calls can stop between them, and lets b give a person more time to answer
+// a dialog (see extendDeadline).
 //
 // A Set that timed out may still complete later: the caller must not
 // assume the old value is still there. d <= 0 means DefaultTimeout.
@@ -116,28 +124,158 @@ func bounded(ctx context.Context, t *timeoutBackend, op string, call func(contex
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < limit {
 		limit = time.Until(dl).Round(time.Millisecond)
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.d)
-	defer cancel()
-	done := make(chan result, 1) // buffered: an abandoned call can still finish
-	go func() {
+	ctx, dl, stop := withDeadline(ctx, t.d, limit)
+	defer stop()
+	r, ok := within(ctx, func(ctx context.Context) result {
 		data, err := call(ctx)
-		done <- result{data, err}
-	}()
-	select {
-	case r := <-done:
+		return result{data, err}
+	})
+	passed := dl.passed()
+	switch {
+	case ok && !(passed && (errors.Is(r.err, ErrTimeout) || errors.Is(r.err, context.DeadlineExceeded))):
 		return r.data, r.err
-	case <-ctx.Done():
-		// The call may have answered at the same moment: prefer its answer.
-		select {
-		case r := <-done:
-			return r.data, r.err
-		default:
-		}
-		if ctx.Err() == context.DeadlineExceeded {
-			return nil, timeoutError(t.b.Name(), op, fmt.Sprintf("no answer within %v", limit))
-		}
-		return nil, ctxError(t.b.Name(), op, ctx.Err())
+	case passed:
+		return nil, dl.timeoutError(t.b.Name(), op)
 	}
+	return nil, ctxError(t.b.Name(), op, ctx.Err())
+}
+
+// within runs call in a goroutine of its own and returns its answer, or
+// ok false once ctx ends first; the abandoned call then finishes (or not)
+// on its own. An answer that arrives as ctx ends is preferred. It is the
+// one place that waits on something that cannot be interrupted.
+func within[T any](ctx context.Context, call func(context.Context) T) (v T, ok bool) {
+	done := make(chan T, 1) // buffered: an abandoned call can still finish
+	go func() { done <- call(ctx) }()
+	select {
+	case v := <-done:
+		return v, true
+	case <-ctx.Done():
+		select {
+		case v := <-done:
+			return v, true
+		default:
+			return v, false
+		}
+	}
+}
+
+// deadline is the bound on one call: a timer that ends the call's context,
+// which the backend may push back, for a person answering a dialog.
+type deadline struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	when     time.Time     // when it passes
+	limit    time.Duration // the bound in force, for the error
+	prompted string        // who showed a dialog, once extended
+	fired    bool
+}
+
+type deadlineKey struct{}
+
+// withDeadline returns ctx ending d from now (its error then
+// context.DeadlineExceeded), the deadline, which extendDeadline finds in
+// ctx, and the func that releases both. limit is what an error says the
+// bound was.
+func withDeadline(ctx context.Context, d, limit time.Duration) (context.Context, *deadline, func()) {
+	c := &boundCtx{Context: ctx, done: make(chan struct{})}
+	c.dl = &deadline{limit: limit, when: time.Now().Add(d)}
+	c.dl.timer = time.AfterFunc(d, func() {
+		c.dl.mu.Lock()
+		c.dl.fired = true
+		c.dl.mu.Unlock()
+		c.end(context.DeadlineExceeded)
+	})
+	stopParent := context.AfterFunc(ctx, func() { c.end(ctx.Err()) })
+	return c, c.dl, func() {
+		c.dl.timer.Stop()
+		stopParent()
+		c.end(context.Canceled)
+	}
+}
+
+func (dl *deadline) passed() bool {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	return dl.fired
+}
+
+// boundCtx is a context ended by a deadline that can move, by its parent's
+// end, or by its release. Its Done channel is its own, so contexts derived
+// from it learn its Err (context.DeadlineExceeded when the deadline
+// passed), as they would from a context.WithDeadline.
+type boundCtx struct {
+	context.Context // the parent, for its values
+	dl              *deadline
+	done            chan struct{}
+	once            sync.Once
+	err             error // set before done is closed
+}
+
+func (c *boundCtx) end(err error) {
+	c.once.Do(func() {
+		c.err = err
+		close(c.done)
+	})
+}
+
+func (c *boundCtx) Done() <-chan struct{} { return c.done }
+
+func (c *boundCtx) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+func (c *boundCtx) Deadline() (time.Time, bool) {
+	c.dl.mu.Lock()
+	defer c.dl.mu.Unlock()
+	if p, ok := c.Context.Deadline(); ok && p.Before(c.dl.when) {
+		return p, true
+	}
+	return c.dl.when, true
+}
+
+func (c *boundCtx) Value(key any) any {
+	if key == (deadlineKey{}) {
+		return c.dl
+	}
+	return c.Context.Value(key)
+}
+
+// extendDeadline gives the call running under ctx d from now instead of
+// what is left of its deadline, because who (a keychain program) shows a
+// dialog that a person may answer. It reports false when ctx has no
+// deadline of WithTimeout's, or when that deadline has already passed;
+// the caller must then not wait longer than ctx allows.
+func extendDeadline(ctx context.Context, d time.Duration, who string) bool {
+	dl, _ := ctx.Value(deadlineKey{}).(*deadline)
+	if dl == nil {
+		return false
+	}
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if !dl.timer.Stop() {
+		return false
+	}
+	dl.timer.Reset(d)
+	dl.when, dl.limit, dl.prompted = time.Now().Add(d), d, who
+	return true
+}
+
+// timeoutError is the error of a call whose deadline passed.
+func (dl *deadline) timeoutError(backend, op string) error {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	if dl.prompted != "" {
+		return &Error{Backend: backend, Op: op, Kind: ErrTimeout,
+			Detail: fmt.Sprintf("the dialog of %s was not answered within %v", dl.prompted, dl.limit),
+			Hint:   hintPromptTimeout}
+	}
+	return timeoutError(backend, op, fmt.Sprintf("no answer within %v", dl.limit))
 }
 
 // ctxError is the answer to a call whose ctx ended: a deadline set by the

@@ -1,0 +1,740 @@
+//go:build !darwin && !windows
+
+package keychain
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// The Secret Service backend (Linux and the BSDs) is our own client of
+// org.freedesktop.secrets over godbus: one item per key in the "login"
+// collection if there is one, else the default alias (where go-keyring,
+// which wrote the items of earlier versions, put them), with the
+// attributes service=Service and username=key, the label go-keyring gave
+// ("Password for '<key>' on 'docker-credential-pat'"), a "plain" session
+// and the data as text (see pack). It works the same with gnome-keyring,
+// KeePassXC and KWallet:
+//
+//   - A Set never asks the service to replace an item (KeePassXC 2.7.4
+//     answers CreateItem(replace=true) of an existing item with a prompt
+//     that never completes). It creates a new item with one more attribute,
+//     genAttr, a value that sorts after every earlier one, then deletes the
+//     items of the key that are older than the newest it finds (see sweep).
+//     Until then a Get picks the newest, so there is no moment without an
+//     item, and a failed write leaves the old one.
+//   - A locked collection (or item) is unlocked when the service can do it
+//     without a person: no prompt at all, or a prompt that completes by
+//     itself within promptGrace (KWallet opened at login by pam_kwallet).
+//     A prompt that waits for a person gets the prompt deadline and one
+//     OnPrompt call when a display could show it (see unlock), and is
+//     dismissed with ErrLocked at once when none can.
+//   - The first message on each connection is the greeting (see greet),
+//     which keeps gnome-keyring-daemon alive.
+const (
+	secretsName     = "org.freedesktop.secrets"
+	secretsPath     = dbus.ObjectPath("/org/freedesktop/secrets")
+	serviceIface    = "org.freedesktop.Secret.Service"
+	sessionIface    = "org.freedesktop.Secret.Session"
+	collectionIface = "org.freedesktop.Secret.Collection"
+	itemIface       = "org.freedesktop.Secret.Item"
+	promptIface     = "org.freedesktop.Secret.Prompt"
+	loginCollection = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	defaultAlias    = dbus.ObjectPath("/org/freedesktop/secrets/aliases/default")
+	propGet         = "org.freedesktop.DBus.Properties.Get"
+	noPrompt        = dbus.ObjectPath("/")
+
+	// genAttr is the attribute that orders the items of one key.
+	genAttr = "dcp-generation"
+	// contentType is what go-keyring sent, and what pack makes true.
+	contentType = "text/plain; charset=utf8"
+	// promptGrace is how long a prompt may take to complete by itself
+	// (KWallet's unlock of a wallet opened at login: a few milliseconds)
+	// before it is taken for a dialog waiting for a person.
+	promptGrace = 300 * time.Millisecond
+)
+
+// secretService is the Secret Service backend.
+type secretService struct {
+	promptTimeout time.Duration    // a person's time for a dialog
+	onPrompt      func(who string) // told once that a dialog waits
+	prompted      sync.Once        // onPrompt is called once per backend
+	now           func() time.Time // for generations
+	canPrompt     func() bool      // a display could show a dialog
+	whoShows      func(*dbus.Conn) string
+}
+
+func newSecretService(opts Options) *secretService {
+	pt := opts.PromptTimeout
+	if pt <= 0 {
+		pt = DefaultPromptTimeout
+	}
+	onPrompt := opts.OnPrompt
+	if onPrompt == nil {
+		onPrompt = func(string) {}
+	}
+	return &secretService{promptTimeout: pt, onPrompt: onPrompt, now: time.Now,
+		canPrompt: canPrompt, whoShows: secretsProgram}
+}
+
+func (b *secretService) Name() string { return NameSecretService }
+
+// Get reads the newest item of key: find the items, pick the newest,
+// GetSecret.
+func (b *secretService) Get(ctx context.Context, key string) ([]byte, error) {
+	c, err := b.connect(ctx, "get")
+	if err != nil {
+		return nil, mapError(NameSecretService, "get", err)
+	}
+	data, err := c.get(ctx, key)
+	if err != nil {
+		return nil, mapError(NameSecretService, "get", err)
+	}
+	return data, nil
+}
+
+// get finds key's items, picks the newest and reads its secret. An item
+// deleted between the search and the read was swept by a newer Set (or
+// removed by a Delete): the search is then made again, up to getTries
+// times in all.
+func (c *client) get(ctx context.Context, key string) ([]byte, error) {
+	session := c.openSession(ctx)
+	var value string
+	for try := 1; ; try++ {
+		items, err := c.find(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if len(items) == 0 {
+			return nil, &Error{Backend: NameSecretService, Op: "get", Kind: ErrNotFound}
+		}
+		item, err := c.newest(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		s, err := session.path()
+		if err != nil {
+			return nil, err
+		}
+		value, err = c.getSecret(ctx, item, s)
+		if err == nil {
+			break
+		}
+		if !isUnknownObject(err) || try == getTries {
+			return nil, err
+		}
+		// The item went, or the session (the service restarted, say).
+		session.forget()
+		session = c.openSession(ctx)
+	}
+	data, ok := unpack(value)
+	if !ok {
+		return nil, &Error{Backend: NameSecretService, Op: "get", Kind: ErrUnavailable,
+			Detail: "the stored item has a bad " + encodedPrefix + " encoding",
+			Hint:   "store the credential again (docker login)"}
+	}
+	return data, nil
+}
+
+// Set creates a new item for key and sweeps the older ones.
+func (b *secretService) Set(ctx context.Context, key string, data []byte) error {
+	c, err := b.connect(ctx, "set")
+	if err == nil {
+		err = c.set(ctx, key, data)
+	}
+	return mapError(NameSecretService, "set", err)
+}
+
+func (c *client) set(ctx context.Context, key string, data []byte) error {
+	session := c.openSession(ctx)
+	if err := c.unlocked(ctx); err != nil {
+		return err
+	}
+	s, err := session.path()
+	if err != nil {
+		return err
+	}
+	gen := c.b.generation()
+	props := map[string]dbus.Variant{
+		itemIface + ".Label":      dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
+		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{"service": Service, "username": key, genAttr: gen}),
+	}
+	secret := ssSecret{Session: s, Parameters: []byte{}, Value: []byte(pack(data)), ContentType: contentType}
+	var item, prompt dbus.ObjectPath
+	err = c.conn.Object(secretsName, c.collection).
+		CallWithContext(ctx, collectionIface+".CreateItem", 0, props, secret, false).Store(&item, &prompt)
+	if err != nil {
+		if answered(err) && strings.Contains(strings.ToLower(err.Error()), "session") {
+			session.forget() // the next operation opens another
+		}
+		return err
+	}
+	if err := c.prompt(ctx, prompt, hintSSNeedsDialog); err != nil {
+		return err
+	}
+	// The new item is stored: a failed sweep leaves older items, which
+	// Get passes over and the next Set or Delete sweeps.
+	_ = c.sweep(ctx, key)
+	return nil
+}
+
+// Delete removes every item of key.
+func (b *secretService) Delete(ctx context.Context, key string) error {
+	c, err := b.connect(ctx, "delete")
+	if err == nil {
+		err = c.delete(ctx, key)
+	}
+	return mapError(NameSecretService, "delete", err)
+}
+
+func (c *client) delete(ctx context.Context, key string) error {
+	items, err := c.find(ctx, key)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return &Error{Backend: NameSecretService, Op: "delete", Kind: ErrNotFound}
+	}
+	for _, item := range items {
+		if err := c.deleteItem(ctx, item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// generation is a value of genAttr greater than any this machine made
+// before: the time in nanoseconds, 16 hex digits, then random digits so
+// that two at the same instant differ.
+func (b *secretService) generation() string {
+	r := make([]byte, 4)
+	_, _ = rand.Read(r)
+	return fmt.Sprintf("%016x-%s", b.now().UnixNano(), hex.EncodeToString(r))
+}
+
+// client is one operation's view of the Secret Service: the connection,
+// the collection the greeting named, and the operation for errors.
+type client struct {
+	b          *secretService
+	g          *greeting
+	conn       *dbus.Conn
+	collection dbus.ObjectPath
+	op         string
+}
+
+func (b *secretService) connect(ctx context.Context, op string) (*client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(NameSecretService, op, err)
+	}
+	conn, err := sessionConn(op)
+	if err != nil {
+		return nil, err
+	}
+	g, err := greetConn(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	return &client{b: b, g: g, conn: conn, collection: g.collection, op: op}, nil
+}
+
+// find returns the items of key in the collection, unlocking it first if
+// it is locked. The Locked read and the search go out together.
+func (c *client) find(ctx context.Context, key string) ([]dbus.ObjectPath, error) {
+	coll := c.conn.Object(secretsName, c.collection)
+	lockedCall := coll.GoWithContext(ctx, propGet, 0, nil, collectionIface, "Locked")
+	search := func() *dbus.Call {
+		return coll.GoWithContext(ctx, collectionIface+".SearchItems", 0, nil,
+			map[string]string{"service": Service, "username": key})
+	}
+	searchCall := search()
+	var locked dbus.Variant
+	if err := wait(ctx, lockedCall).Store(&locked); err != nil {
+		return nil, err
+	}
+	if l, _ := locked.Value().(bool); l {
+		if err := c.unlock(ctx, c.collection, collectionIface); err != nil {
+			return nil, err
+		}
+		searchCall = search() // a locked collection may hide its items
+	}
+	var items []dbus.ObjectPath
+	err := wait(ctx, searchCall).Store(&items)
+	return items, err
+}
+
+// unlocked makes sure the collection is unlocked.
+func (c *client) unlocked(ctx context.Context) error {
+	locked, err := collectionLocked(ctx, c.conn, c.collection)
+	if err != nil || !locked {
+		return err
+	}
+	return c.unlock(ctx, c.collection, collectionIface)
+}
+
+// newest returns the item of items with the greatest generation (an item
+// without one, written by an earlier version, is the oldest). One item is
+// returned without a look at its attributes.
+func (c *client) newest(ctx context.Context, items []dbus.ObjectPath) (dbus.ObjectPath, error) {
+	if len(items) == 1 {
+		return items[0], nil
+	}
+	gens, err := c.generations(ctx, items)
+	if err != nil {
+		return "", err
+	}
+	best := 0
+	for i, g := range gens {
+		if gens[best] == unknownGen || g != unknownGen && g > gens[best] {
+			best = i
+		}
+	}
+	return items[best], nil
+}
+
+// unknownGen is the generation of an item whose attributes could not be
+// read (deleted meanwhile, say): greater than any real one, so it is
+// never taken for an older item and deleted.
+const unknownGen = "~"
+
+// generations reads genAttr of each item, all at once.
+func (c *client) generations(ctx context.Context, items []dbus.ObjectPath) ([]string, error) {
+	calls := make([]*dbus.Call, len(items))
+	for i, item := range items {
+		calls[i] = c.conn.Object(secretsName, item).GoWithContext(ctx, propGet, 0, nil, itemIface, "Attributes")
+	}
+	gens := make([]string, len(items))
+	for i, call := range calls {
+		var v dbus.Variant
+		if err := wait(ctx, call).Store(&v); err != nil {
+			if !answered(err) {
+				return nil, err
+			}
+			gens[i] = unknownGen
+			continue
+		}
+		attrs, _ := v.Value().(map[string]string)
+		gens[i] = attrs[genAttr]
+	}
+	return gens, nil
+}
+
+// sweep deletes the items of key older than the newest one. Every writer
+// sweeps after its create, and none deletes the newest item it sees, so of
+// concurrent Sets the one with the greatest generation stays, whatever the
+// order of their calls. It tries every older item and returns the first
+// error.
+func (c *client) sweep(ctx context.Context, key string) error {
+	var items []dbus.ObjectPath
+	err := c.conn.Object(secretsName, c.collection).CallWithContext(ctx, collectionIface+".SearchItems", 0,
+		map[string]string{"service": Service, "username": key}).Store(&items)
+	if err != nil || len(items) < 2 {
+		return err
+	}
+	gens, err := c.generations(ctx, items)
+	if err != nil {
+		return err
+	}
+	var newest string
+	for _, g := range gens {
+		if g != unknownGen && g > newest {
+			newest = g
+		}
+	}
+	var errs []error
+	for i, item := range items {
+		if gens[i] < newest {
+			errs = append(errs, c.deleteItem(ctx, item))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *client) deleteItem(ctx context.Context, item dbus.ObjectPath) error {
+	var prompt dbus.ObjectPath
+	err := c.conn.Object(secretsName, item).CallWithContext(ctx, itemIface+".Delete", 0).Store(&prompt)
+	if isUnknownObject(err) {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	return c.prompt(ctx, prompt, hintSSNeedsDialog)
+}
+
+// getSecret reads item's secret; an item locked on its own (KeePassXC asks
+// whether this program may read an item another one created) is unlocked
+// first.
+func (c *client) getSecret(ctx context.Context, item, session dbus.ObjectPath) (string, error) {
+	var sec ssSecret
+	read := func() error {
+		return c.conn.Object(secretsName, item).CallWithContext(ctx, itemIface+".GetSecret", 0, session).Store(&sec)
+	}
+	err := read()
+	if isLockedErr(err) {
+		if err := c.unlock(ctx, item, itemIface); err != nil {
+			return "", err
+		}
+		err = read()
+	}
+	return string(sec.Value), err
+}
+
+// unlock asks the service to unlock object, a collection (iface
+// collectionIface) or an item (itemIface), running the prompt it answers.
+func (c *client) unlock(ctx context.Context, object dbus.ObjectPath, iface string) error {
+	hint := hintSSLocked
+	if iface == itemIface {
+		hint = hintSSNeedsDialog
+	}
+	var unlocked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	err := c.conn.Object(secretsName, secretsPath).
+		CallWithContext(ctx, serviceIface+".Unlock", 0, []dbus.ObjectPath{object}).Store(&unlocked, &prompt)
+	if err != nil {
+		return err
+	}
+	if prompt == noPrompt && len(unlocked) == 0 {
+		return c.lockedError("the Secret Service did not unlock "+string(object), hint)
+	}
+	err = c.prompt(ctx, prompt, hint)
+	if isUnknownObject(err) {
+		// Another client's unlock of the same collection completed the
+		// prompt first (KWallet): the object may be unlocked now.
+		var v dbus.Variant
+		lerr := c.conn.Object(secretsName, object).CallWithContext(ctx, propGet, 0, iface, "Locked").Store(&v)
+		if locked, _ := v.Value().(bool); lerr == nil && !locked {
+			return nil
+		}
+	}
+	return err
+}
+
+// prompt runs a prompt the service answered with ("/" is none) and waits
+// for it: a prompt that completes within promptGrace needed nobody. One
+// that does not is a dialog for a person: with no display to show it, it
+// is dismissed and the answer is ErrLocked; with one, the person gets the
+// prompt deadline, and OnPrompt is told once.
+func (c *client) prompt(ctx context.Context, prompt dbus.ObjectPath, hint string) error {
+	if prompt == noPrompt || prompt == "" {
+		return nil
+	}
+	completed, stop, err := c.watchPrompt(ctx, prompt)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := c.conn.Object(secretsName, prompt).CallWithContext(ctx, promptIface+".Prompt", 0, "").Err; err != nil {
+		return err
+	}
+	grace := time.NewTimer(promptGrace)
+	defer grace.Stop()
+	person := grace.C // then nil: the second wait ends only with ctx
+	for {
+		select {
+		case dismissed := <-completed:
+			return c.promptDone(dismissed, hint)
+		case <-ctx.Done():
+			c.dismiss(prompt)
+			return ctx.Err()
+		case <-person:
+		}
+		person = nil
+		if !c.b.canPrompt() {
+			c.dismiss(prompt)
+			return c.lockedError("a dialog waits for a person and no display can show it", hint)
+		}
+		who := c.b.whoShows(c.conn)
+		if extendDeadline(ctx, c.b.promptTimeout, who) {
+			c.b.prompted.Do(func() { c.b.onPrompt(who) })
+		}
+	}
+}
+
+func (c *client) promptDone(dismissed bool, hint string) error {
+	if dismissed {
+		return c.lockedError("the dialog was dismissed", hint)
+	}
+	return nil
+}
+
+// watchPrompt subscribes to prompt's Completed signal: the channel gets
+// its dismissed flag. stop undoes it without waiting.
+func (c *client) watchPrompt(ctx context.Context, prompt dbus.ObjectPath) (completed <-chan bool, stop func(), err error) {
+	rule := "type='signal',path='" + string(prompt) + "',interface='" + promptIface + "',member='Completed'"
+	bus := c.conn.BusObject()
+	if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.AddMatch", 0, rule).Err; err != nil {
+		return nil, nil, err
+	}
+	signals := make(chan *dbus.Signal, 8)
+	c.conn.Signal(signals)
+	done := make(chan bool, 1)
+	quit := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig, ok := <-signals:
+				if !ok {
+					return // the connection closed
+				}
+				if sig.Path == prompt && sig.Name == promptIface+".Completed" && len(sig.Body) > 0 {
+					dismissed, _ := sig.Body[0].(bool)
+					done <- dismissed
+					return
+				}
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return done, func() {
+		close(quit)
+		c.conn.RemoveSignal(signals)
+		bus.Go("org.freedesktop.DBus.RemoveMatch", dbus.FlagNoReplyExpected, nil, rule)
+	}, nil
+}
+
+// dismiss tells the service to drop a prompt nobody will answer, without
+// waiting.
+func (c *client) dismiss(prompt dbus.ObjectPath) {
+	c.conn.Object(secretsName, prompt).Go(promptIface+".Dismiss", dbus.FlagNoReplyExpected, nil)
+}
+
+func (c *client) lockedError(why, hint string) error {
+	return &Error{Backend: NameSecretService, Op: c.op, Kind: ErrLocked,
+		Detail: string(c.collection) + ": " + why, Hint: hint}
+}
+
+// session is the connection's "plain" session, as one operation waits
+// for it.
+type session struct {
+	g   *greeting
+	ctx context.Context
+	p   *pendingSession
+}
+
+// pendingSession is an OpenSession call that any number of operations
+// may wait for (a godbus call's Done channel delivers its answer once).
+type pendingSession struct {
+	done chan struct{} // closed once answered
+	path dbus.ObjectPath
+	err  error
+}
+
+// openSession sends OpenSession unless the connection has a session
+// already (or one on its way): one per connection, shared by every
+// operation after the first and closed by the Secret Service with the
+// connection. It is sent before the calls that do not need it, so that
+// they share round trips.
+func (c *client) openSession(ctx context.Context) *session {
+	return &session{g: c.g, ctx: ctx, p: c.g.session()}
+}
+
+// path waits for the session. A session the service refused is
+// forgotten, so the next operation asks again.
+func (s *session) path() (dbus.ObjectPath, error) {
+	select {
+	case <-s.p.done:
+	case <-s.ctx.Done():
+		return "", s.ctx.Err()
+	}
+	if s.p.err != nil {
+		s.forget()
+	}
+	return s.p.path, s.p.err
+}
+
+// forget drops the session, so the next operation opens another (after
+// the service said it does not know it: restarted, say).
+func (s *session) forget() {
+	s.g.mu.Lock()
+	defer s.g.mu.Unlock()
+	if s.g.pending == s.p {
+		s.g.pending = nil
+	}
+}
+
+func (g *greeting) session() *pendingSession {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.pending == nil {
+		p := &pendingSession{done: make(chan struct{})}
+		call := g.conn.Object(secretsName, secretsPath).
+			Go(serviceIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
+		go func() {
+			// godbus answers every call, with an error if the
+			// connection closes.
+			<-call.Done
+			var ignored dbus.Variant
+			p.err = call.Store(&ignored, &p.path)
+			close(p.done)
+		}()
+		g.pending = p
+	}
+	return g.pending
+}
+
+// ssSecret is the Secret Service's Secret struct, (oayays).
+type ssSecret struct {
+	Session     dbus.ObjectPath
+	Parameters  []byte
+	Value       []byte
+	ContentType string
+}
+
+func isLockedErr(err error) bool {
+	var de dbus.Error
+	return errors.As(err, &de) && de.Name == "org.freedesktop.Secret.Error.IsLocked"
+}
+
+// isUnknownObject reports an object that is not (or no longer) there.
+func isUnknownObject(err error) bool {
+	var de dbus.Error
+	return errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.UnknownObject" ||
+		de.Name == "org.freedesktop.Secret.Error.NoSuchObject" ||
+		strings.Contains(strings.ToLower(de.Error()), "no such object") ||
+		strings.Contains(strings.ToLower(de.Error()), "object does not exist"))
+}
+
+// sessionConn is godbus's shared session connection, once sessionBus has
+// made sure godbus will not run dbus-launch to get it.
+func sessionConn(op string) (*dbus.Conn, error) {
+	if _, _, err := sessionBus(); err != nil {
+		return nil, withOp(err, op)
+	}
+	return dbus.SessionBus()
+}
+
+// greeted is what the last greeting learnt, on which connection (godbus
+// replaces its shared connection when the bus goes away).
+var greeted atomic.Pointer[greeting]
+
+type greeting struct {
+	conn       *dbus.Conn
+	collection dbus.ObjectPath // "login" if it exists, else the default alias
+
+	mu      sync.Mutex
+	pending *pendingSession // once sent (see openSession)
+}
+
+// greet makes the first message this process sends the Secret Service one
+// that needs no per-client state: a read of the Service's Collections
+// property. gnome-keyring-daemon registers each new client from an idle
+// callback queued when the client's first message arrives, and that
+// callback can lose the race with the dispatch of the message itself; a
+// first message that needs the client's record (OpenSession, or a
+// collection's Locked property) then aborts the daemon
+// (gkd_secret_service_get_pkcs11_session: assertion 'client' failed;
+// gnome-keyring issues 183, 190, 194). Measured on Debian 12's
+// gnome-keyring 42.1 with 8 clients at once, each on a fresh connection:
+// Locked first killed the daemon within 35 to 3,117 connections,
+// OpenSession first within 1,416 to 2,000; Collections first, none in
+// 38,396 (TestSecretServiceFirstMessage). Collections is answered from the
+// exported object's cache, and by the time its answer arrives the client
+// is registered. It is one round trip per connection, and its answer
+// names the collection to use.
+func greet(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
+	g, err := greetConn(ctx, conn)
+	if err != nil {
+		return "", err
+	}
+	return g.collection, nil
+}
+
+// greetConn is greet returning the connection's greeting.
+func greetConn(ctx context.Context, conn *dbus.Conn) (*greeting, error) {
+	if g := greeted.Load(); g != nil && g.conn == conn {
+		return g, nil
+	}
+	var v dbus.Variant
+	err := conn.Object(secretsName, secretsPath).
+		CallWithContext(ctx, propGet, 0, serviceIface, "Collections").Store(&v)
+	if err != nil {
+		return nil, err
+	}
+	g := &greeting{conn: conn, collection: defaultAlias}
+	if paths, ok := v.Value().([]dbus.ObjectPath); ok && slices.Contains(paths, loginCollection) {
+		g.collection = loginCollection
+	}
+	if other := greeted.Load(); other != nil && other.conn == conn {
+		return other, nil // another goroutine greeted meanwhile: share its session
+	}
+	greeted.Store(g)
+	return g, nil
+}
+
+// collectionLocked reads the Locked property of collection. An error is a
+// failure to reach the Secret Service; a collection that is not there is
+// reported unlocked, leaving the error to the call that uses it.
+func collectionLocked(ctx context.Context, conn *dbus.Conn, collection dbus.ObjectPath) (bool, error) {
+	var v dbus.Variant
+	err := conn.Object(secretsName, collection).CallWithContext(ctx, propGet, 0, collectionIface, "Locked").Store(&v)
+	if err != nil && !answered(err) {
+		return false, err
+	}
+	locked, _ := v.Value().(bool)
+	return locked, nil
+}
+
+// answered reports whether err is the Secret Service's own answer (no such
+// object, say) rather than no answer at all (the deadline, a dead daemon).
+func answered(err error) bool {
+	var de dbus.Error
+	return errors.As(err, &de) && de.Name != "org.freedesktop.DBus.Error.NoReply" &&
+		de.Name != "org.freedesktop.DBus.Error.ServiceUnknown"
+}
+
+// wait returns call once it is answered or ctx ends.
+func wait(ctx context.Context, call *dbus.Call) *dbus.Call {
+	select {
+	case <-call.Done:
+		return call
+	case <-ctx.Done():
+		return &dbus.Call{Err: ctx.Err()}
+	}
+}
+
+// canPrompt reports whether a Secret Service prompter could show a window.
+func canPrompt() bool {
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// secretsProgram names the program that owns org.freedesktop.secrets, for
+// a person ("KeePassXC", "KWallet", "gnome-keyring"), or "the Secret
+// Service" where it cannot tell.
+func secretsProgram(conn *dbus.Conn) string {
+	const unknown = "the Secret Service"
+	ctx, cancel := context.WithTimeout(context.Background(), promptGrace)
+	defer cancel()
+	var pid uint32
+	err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetConnectionUnixProcessID", 0, secretsName).Store(&pid)
+	if err != nil {
+		return unknown
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return unknown
+	}
+	name := strings.TrimSpace(string(comm))
+	switch {
+	case strings.HasPrefix(name, "keepassxc"):
+		return "KeePassXC"
+	case strings.HasPrefix(name, "kwalletd"), strings.HasPrefix(name, "ksecretd"):
+		return "KWallet"
+	case strings.HasPrefix(name, "gnome-keyring"):
+		return "gnome-keyring"
+	case name == "":
+		return unknown
+	}
+	return name
+}

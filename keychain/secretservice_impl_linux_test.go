@@ -1,0 +1,225 @@
+package keychain
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
+	"github.com/godbus/dbus/v5"
+)
+
+// The Secret Service implementations the backend is tested against, each
+// started privately and headless, with no display.
+var implementations = []struct {
+	name  string
+	start func(t *testing.T) *keychaintest.SecretService
+}{
+	{keychaintest.ImplGnomeKeyring, func(t *testing.T) *keychaintest.SecretService {
+		return keychaintest.Start(t, testing.Short())
+	}},
+	{keychaintest.ImplKeePassXC, func(t *testing.T) *keychaintest.SecretService {
+		return keychaintest.StartKeePassXC(t, keychaintest.KeePassXCOptions{Short: testing.Short()})
+	}},
+	// A wallet opened at login by pam_kwallet: its collection says Locked
+	// until a client unlocks it, which needs no dialog.
+	{keychaintest.ImplKWallet, func(t *testing.T) *keychaintest.SecretService {
+		return keychaintest.StartKWallet(t, keychaintest.KWalletOptions{Short: testing.Short()})
+	}},
+}
+
+// use points this process at s, with no display.
+func use(t *testing.T, s *keychaintest.SecretService) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	t.Setenv(busEnv, "")
+	t.Cleanup(s.Setenv())
+}
+
+// items lists key's items through a client of our own.
+func items(t *testing.T, key string) []dbus.ObjectPath {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := newSecretService(Options{}).connect(ctx, "get")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := c.find(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// Every implementation stores, replaces (again and again, quickly: the
+// second store of a key is what `docker login` does most), reads and
+// deletes, leaving one item per key; the times are logged for the notes.
+func TestEachSecretServiceStoreReplaceGet(t *testing.T) {
+	for _, impl := range implementations {
+		t.Run(impl.name, func(t *testing.T) {
+			s := impl.start(t)
+			use(t, s)
+			b := WithTimeout(NewOS(), 10*time.Second)
+			ctx := context.Background()
+			key := "https://index.docker.io/v1/"
+			if _, err := b.Get(ctx, key); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get before any Set: %v, want ErrNotFound", err)
+			}
+			const rounds = 10
+			var sets, gets []time.Duration
+			for i := range rounds {
+				data := []byte(fmt.Sprintf(`{"Username":"u%d","Secret":"%s"}`, i, testToken(t)))
+				start := time.Now()
+				if err := b.Set(ctx, key, data); err != nil {
+					t.Fatalf("Set #%d: %v", i+1, err)
+				}
+				sets = append(sets, time.Since(start))
+				start = time.Now()
+				got, err := b.Get(ctx, key)
+				gets = append(gets, time.Since(start))
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("Get after Set #%d: %d bytes, %v; want the value just stored", i+1, len(got), err)
+				}
+				if n := len(items(t, key)); n != 1 {
+					t.Fatalf("%d items after Set #%d, want 1", n, i+1)
+				}
+			}
+			t.Logf("%s: store %s, get %s (first of each includes the unlock, if any)", impl.name, spread(sets), spread(gets))
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Delete(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.Get(ctx, key); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
+			}
+			if n := len(items(t, key)); n != 0 {
+				t.Fatalf("%d items after Delete", n)
+			}
+		})
+	}
+}
+
+// spread is "min-median-max" of ds, in milliseconds.
+func spread(ds []time.Duration) string {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+	return ms(s[0]) + "/" + ms(s[len(s)/2]) + "/" + ms(s[len(s)-1]) + " ms (min/median/max)"
+}
+
+// Concurrent stores, gets and replaces of shared and own keys from one
+// process, on each implementation.
+func TestEachSecretServiceConcurrent(t *testing.T) {
+	for _, impl := range implementations {
+		t.Run(impl.name, func(t *testing.T) {
+			if impl.name == keychaintest.ImplKeePassXC {
+				t.Skip("KeePassXC 2.7.4 crashes when a CreateItem arrives during another client's SearchItems")
+			}
+			use(t, impl.start(t))
+			concurrent(t, WithTimeout(NewOS(), 20*time.Second), 8, 10)
+		})
+	}
+}
+
+// KWallet opened at login (pamOpen) reports its collection Locked; with no
+// display, the backend unlocks it (no dialog needed) and serves.
+func TestKWalletPamOpenServesWithoutDisplay(t *testing.T) {
+	s := keychaintest.StartKWallet(t, keychaintest.KWalletOptions{Short: testing.Short()})
+	use(t, s)
+	if locked, err := s.Locked(); err != nil || !locked {
+		t.Fatalf("before: locked %v (%v), want a pamOpen-locked collection", locked, err)
+	}
+	b := WithTimeout(NewOS(), 10*time.Second)
+	ctx := context.Background()
+	if _, err := b.Get(ctx, "kwallet.example"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get on the locked collection: %v, want ErrNotFound", err)
+	}
+	data := []byte(testToken(t))
+	if err := b.Set(ctx, "kwallet.example", data); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Get(ctx, "kwallet.example"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get = %d bytes, %v", len(got), err)
+	}
+}
+
+// A closed wallet needs its password in a dialog: with no display the
+// answer is ErrLocked (the prompt dismissed), not a wait for the deadline.
+func TestKWalletClosedNoDisplayIsLocked(t *testing.T) {
+	s := keychaintest.StartKWallet(t, keychaintest.KWalletOptions{Closed: true, Short: testing.Short()})
+	use(t, s)
+	b := WithTimeout(NewOS(), 10*time.Second)
+	ctx := context.Background()
+	_, err := b.Get(ctx, "kwallet.example")
+	assertLocked(t, true, "get", err)
+	assertLocked(t, true, "set", b.Set(ctx, "kwallet.example", []byte("x")))
+}
+
+// KeePassXC with its default access confirmation: reading an item another
+// program created needs a person to allow it. With no display the answer
+// is ErrLocked with the dialog hint; with one, the call waits up to the
+// prompt deadline, not the short one, and OnPrompt is told once, naming
+// KeePassXC.
+func TestKeePassXCConfirmAccess(t *testing.T) {
+	s := keychaintest.StartKeePassXC(t, keychaintest.KeePassXCOptions{ConfirmAccess: true, Short: testing.Short()})
+	use(t, s)
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		t.Skip("secret-tool missing: sudo apt-get install -y libsecret-tools")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "secret-tool", "store", "--label=other program",
+		"service", Service, "username", "confirm.example")
+	cmd.Env = append(s.Env(), "PATH="+os.Getenv("PATH"))
+	cmd.Stdin = strings.NewReader(testToken(t))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("secret-tool store: %v: %s", err, out)
+	}
+
+	_, err := WithTimeout(NewOS(), 10*time.Second).Get(ctx, "confirm.example")
+	assertLocked(t, true, "get", err)
+	if HintOf(err) != hintSSNeedsDialog {
+		t.Errorf("hint %q, want the one about a dialog", HintOf(err))
+	}
+
+	t.Setenv("DISPLAY", ":99") // a display someone could see; the dialog never gets answered
+	var mu sync.Mutex
+	var told []string
+	b, _, err := Open(NameSecretService, Options{
+		Timeout:       time.Second,
+		PromptTimeout: 2 * time.Second,
+		OnPrompt: func(who string) {
+			mu.Lock()
+			told = append(told, who)
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Get(ctx, "confirm.example")
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "dialog of KeePassXC was not answered within 2s") ||
+		HintOf(err) != hintPromptTimeout {
+		t.Errorf("get with a display and an unanswered dialog: %v (hint %q), want the prompt deadline's timeout", err, HintOf(err))
+	}
+	_, _ = b.Get(ctx, "confirm.example")
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(told, []string{"KeePassXC"}) {
+		t.Errorf("OnPrompt calls: %q, want one naming KeePassXC", told)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
