@@ -227,10 +227,13 @@ func (s *Store) backendFor(name string) (keychain.Backend, error) {
 	return b, nil
 }
 
+// backendFile records the backend auto chose last.
+const backendFile = "backend"
+
 // announceChoice tells the user once which backend auto chose, and again
 // whenever the choice changes.
 func (s *Store) announceChoice(name, reason string) {
-	path := filepath.Join(s.dir, "backend")
+	path := filepath.Join(s.dir, backendFile)
 	if prev, err := statefile.ReadFile(path, 256); err == nil && strings.TrimSpace(string(prev)) == name {
 		return
 	}
