@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
@@ -138,6 +141,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		return "", "", err
 	}
 	now := s.now().UTC()
+	go s.warmUp()
 	e, exists, err := s.lookup(key)
 	if err != nil {
 		fix := hint.First(err)
@@ -174,7 +178,8 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 	}
 	at := ""
 	if e != nil && e.State == "" {
-		// Where the last use found the item, if it counted this token.
+		// Where the store put the item, or where the last use of this
+		// token found it.
 		readUse(s.usePath(key)).applyTo(e)
 		at = e.Locator
 	}
@@ -207,6 +212,34 @@ func (s *Store) lookup(key string) (*Entry, bool, error) {
 		return nil, false, err
 	}
 	return lookupIndex(s.IndexPath(), key)
+}
+
+// warmUp readies what a get will need, while the index is read: the
+// backend the entry most likely names (connected and greeted, see
+// keychain.Warmer) and encoding/json's view of the use record, which it
+// builds on first use. All of it is work the get would do anyway, one
+// after the other.
+func (s *Store) warmUp() {
+	name := s.backend
+	if name == "auto" {
+		// What auto chose last time (see announceChoice); else nothing:
+		// opening auto probes, which only a get that needs it should pay.
+		prev, err := statefile.ReadFile(filepath.Join(s.dir, backendFile), 256)
+		if name = strings.TrimSpace(string(prev)); err != nil || name == "auto" {
+			name = ""
+		}
+	}
+	var u useRecord
+	_ = json.Unmarshal([]byte(`{}`), &u)
+	_, _ = json.Marshal(u)
+	var m listMarker
+	_ = json.Unmarshal([]byte(`{}`), &m)
+	if name == "" {
+		return
+	}
+	if b, err := s.backendFor(name); err == nil {
+		keychain.Warm(s.ctx, b)
+	}
 }
 
 // warnKeychain turns a keychain failure into a warning with its fix.

@@ -2,13 +2,17 @@ package credstore
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychainmem"
 )
 
 // A get counts its use in the entry's use record and leaves the index file
@@ -248,4 +252,48 @@ func mustPayload(t *testing.T, url, user, secret string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// warmingBackend is a memory keychain that says when it is warmed.
+type warmingBackend struct {
+	*keychainmem.Memory
+	warmed chan string
+}
+
+func (w warmingBackend) Warm(context.Context) { w.warmed <- w.Name() }
+
+// A get warms up (connects, greets) the backend it will most likely use
+// while it reads the index: the one named for new entries, or, for auto,
+// the one auto chose last.
+func TestGetWarmsTheBackend(t *testing.T) {
+	for _, backend := range []string{"memory", "auto"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			w := warmingBackend{keychainmem.NewMemory(), make(chan string, 10)}
+			s, err := New(Options{StateDir: dir, Backend: backend,
+				Open: func(string) (keychain.Backend, string, error) { return w, "", nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Put("ghcr.io", "alice", token.NewSecret(tok1), nil); err != nil {
+				t.Fatal(err)
+			}
+			if backend == "auto" {
+				if err := os.WriteFile(filepath.Join(dir, backendFile), []byte("memory\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, secret, err := s.Get("ghcr.io"); err != nil || secret != tok1 {
+				t.Fatalf("get = %v", err)
+			}
+			select {
+			case name := <-w.warmed:
+				if name != "memory" {
+					t.Errorf("warmed %q", name)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the backend was not warmed")
+			}
+		})
+	}
 }

@@ -94,6 +94,22 @@ type Locator interface {
 	GetAt(ctx context.Context, key, at string) (data []byte, found string, err error)
 }
 
+// Warmer is a Backend that can get ready for its calls ahead of them
+// (connect, greet), so that a caller overlaps that with other work.
+type Warmer interface {
+	Backend
+	// Warm does what the next call would do first. A failure is left for
+	// that call to meet and report.
+	Warm(ctx context.Context)
+}
+
+// Warm is b's Warm when b is a Warmer.
+func Warm(ctx context.Context, b Backend) {
+	if w, ok := b.(Warmer); ok {
+		w.Warm(ctx)
+	}
+}
+
 // SetAt is b's SetAt when b is a Locator, else b.Set with found "".
 func SetAt(ctx context.Context, b Backend, key string, data []byte) (found string, err error) {
 	if l, ok := b.(Locator); ok {

@@ -57,6 +57,16 @@ func (t *timeoutBackend) Get(ctx context.Context, key string) ([]byte, error) {
 	})
 }
 
+// Warm bounds b's Warm, when b has one.
+func (t *timeoutBackend) Warm(ctx context.Context) {
+	if w, ok := t.b.(Warmer); ok {
+		_, _ = bounded(ctx, t, "get", func(ctx context.Context) ([]byte, error) {
+			w.Warm(ctx)
+			return nil, nil
+		})
+	}
+}
+
 // SetAt bounds b's SetAt, when b has one; else it is Set.
 func (t *timeoutBackend) SetAt(ctx context.Context, key string, data []byte) (string, error) {
 	l, ok := t.b.(Locator)
