@@ -157,6 +157,17 @@ func (b *secretService) Set(ctx context.Context, key string, data []byte) error 
 }
 
 func (c *client) set(ctx context.Context, key string, data []byte) error {
+	if err := c.create(ctx, key, data); err != nil {
+		return err
+	}
+	// The new item is stored: a failed sweep leaves older items, which
+	// Get passes over and the next Set or Delete sweeps.
+	_ = c.sweep(ctx, key)
+	return nil
+}
+
+// create adds an item for key holding data, with a new generation.
+func (c *client) create(ctx context.Context, key string, data []byte) error {
 	session := c.openSession(ctx)
 	if err := c.unlocked(ctx); err != nil {
 		return err
@@ -165,10 +176,10 @@ func (c *client) set(ctx context.Context, key string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	gen := c.b.generation()
 	props := map[string]dbus.Variant{
-		itemIface + ".Label":      dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
-		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{"service": Service, "username": key, genAttr: gen}),
+		itemIface + ".Label": dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
+		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{
+			"service": Service, "username": key, genAttr: c.b.generation()}),
 	}
 	secret := ssSecret{Session: s, Parameters: []byte{}, Value: []byte(pack(data)), ContentType: contentType}
 	var item, prompt dbus.ObjectPath
@@ -180,13 +191,7 @@ func (c *client) set(ctx context.Context, key string, data []byte) error {
 		}
 		return err
 	}
-	if err := c.prompt(ctx, prompt, hintSSNeedsDialog); err != nil {
-		return err
-	}
-	// The new item is stored: a failed sweep leaves older items, which
-	// Get passes over and the next Set or Delete sweeps.
-	_ = c.sweep(ctx, key)
-	return nil
+	return c.prompt(ctx, prompt, hintSSNeedsDialog)
 }
 
 // Delete removes every item of key.
