@@ -636,7 +636,7 @@ func TestSecretServiceNewestGenerationWins(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.create(ctx, key, v.data); err != nil {
+			if _, err := c.create(ctx, key, v.data); err != nil {
 				t.Fatal(err)
 			}
 		}
