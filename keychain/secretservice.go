@@ -278,6 +278,19 @@ func (b *secretService) SetAt(ctx context.Context, key string, data []byte) (str
 // set creates key's new item, sweeps the older ones and returns the new
 // one ("/" when it was created through a prompt).
 func (c *client) set(ctx context.Context, key string, data []byte) (dbus.ObjectPath, error) {
+	item, err := c.create(ctx, key, data)
+	if err != nil {
+		return "", err
+	}
+	// The new item is stored: a failed sweep leaves older items, which
+	// Get passes over and the next Set or Delete sweeps.
+	_ = c.sweep(ctx, key)
+	return item, nil
+}
+
+// create adds an item for key holding data, with a new generation, and
+// returns it ("/" when it was created through a prompt).
+func (c *client) create(ctx context.Context, key string, data []byte) (dbus.ObjectPath, error) {
 	session := c.openSession(ctx)
 	if err := c.unlocked(ctx); err != nil {
 		return "", err
@@ -286,10 +299,10 @@ func (c *client) set(ctx context.Context, key string, data []byte) (dbus.ObjectP
 	if err != nil {
 		return "", err
 	}
-	gen := c.b.generation()
 	props := map[string]dbus.Variant{
-		itemIface + ".Label":      dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
-		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{"service": Service, "username": key, genAttr: gen}),
+		itemIface + ".Label": dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
+		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{
+			"service": Service, "username": key, genAttr: c.b.generation()}),
 	}
 	secret := ssSecret{Session: s, Parameters: []byte{}, Value: []byte(pack(data)), ContentType: contentType}
 	var item, prompt dbus.ObjectPath
@@ -304,9 +317,6 @@ func (c *client) set(ctx context.Context, key string, data []byte) (dbus.ObjectP
 	if err := c.prompt(ctx, prompt, hintSSNeedsDialog); err != nil {
 		return "", err
 	}
-	// The new item is stored: a failed sweep leaves older items, which
-	// Get passes over and the next Set or Delete sweeps.
-	_ = c.sweep(ctx, key)
 	return item, nil
 }
 
