@@ -11,9 +11,10 @@ import (
 // openNoFollow refuses a symbolic link by looking first: Windows has no
 // O_NOFOLLOW, and no FIFOs that an open would wait on. It opens for
 // reading with FILE_SHARE_DELETE, which os.Open does not ask for: without
-// it, a state file that one process reads cannot be replaced meanwhile by
-// another (atomicfile's rename fails with "Access is denied"), and gets
-// running in parallel lose uses, or a store fails.
+// it, no other process can replace a state file while this one reads it
+// (the rename fails with "Access is denied"). Wine then replaces it at
+// once; Windows may still refuse until the reader closes the file, which
+// atomicfile waits for.
 func openNoFollow(path string, create bool) (*os.File, error) {
 	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: ErrSymlink}
