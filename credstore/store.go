@@ -113,6 +113,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	backends map[string]keychain.Backend
+	fpKeys   map[string][]byte // fingerprint keys by backend name
 }
 
 var _ credentials.Helper = (*Store)(nil)
@@ -142,6 +143,7 @@ func New(opts Options) (*Store, error) {
 		ctx:      opts.Context,
 		program:  opts.Program,
 		backends: map[string]keychain.Backend{},
+		fpKeys:   map[string][]byte{},
 	}
 	if s.dir == "" {
 		d, err := DefaultStateDir()
