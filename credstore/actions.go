@@ -54,7 +54,6 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 	if err != nil {
 		return err
 	}
-	fp := Fingerprint(secret)
 	return s.locked(func(x *index) error {
 		s.repair(x)
 		old, err := x.get(key)
@@ -77,7 +76,11 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 		if err != nil {
 			return err
 		}
-		sameToken := old != nil && old.Fingerprint == fp && old.Username == username
+		fp, err := s.fingerprint(b, secret)
+		if err != nil {
+			return err
+		}
+		sameToken := old != nil && old.Username == username && s.fingerprintMatches(b, old.Fingerprint, secret)
 		if !sameToken {
 			*e = Entry{Key: key, Backend: e.Backend, Scope: []string{}, CreatedAt: now}
 		}
@@ -116,9 +119,11 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 		}
 		if !sameToken {
 			s.dropUse(key) // counted the token this one replaced
-		} else if u := readUse(s.usePath(key)); u != nil && u.Locator != "" {
-			// The record's place is the replaced item's: let the index's stand.
-			_ = s.updateUse(&Entry{Key: key, Fingerprint: fp}, func(r *Entry) { r.Locator = "" })
+		} else if u := readUse(s.usePath(key)); u != nil && (u.Locator != "" || u.Fingerprint != fp) {
+			// The record's place is the replaced item's: let the index's
+			// stand. A record under an earlier fingerprint of the same
+			// token (a bare hash) moves to the keyed one.
+			_ = s.updateUse(&Entry{Key: key, Fingerprint: old.Fingerprint}, func(r *Entry) { r.Locator, r.Fingerprint = "", fp })
 		}
 		return nil
 	})
@@ -425,7 +430,9 @@ func (s *Store) repair(x *index) {
 			switch {
 			case err == nil:
 				if p, perr := decodePayload(data); perr == nil {
-					e.Fingerprint = Fingerprint(token.NewSecret(p.Secret))
+					if fp, err := s.fingerprint(b, token.NewSecret(p.Secret)); err == nil {
+						e.Fingerprint = fp
+					}
 					e.Username, e.ServerURL = p.Username, p.ServerURL
 				}
 				e.State, e.Listed = "", false

@@ -1,8 +1,6 @@
 package credstore
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -72,14 +70,6 @@ func (e *Entry) listable() bool {
 		return e.Listed
 	}
 	return false
-}
-
-// Fingerprint identifies a secret without revealing it: the first 12 hex
-// digits of its SHA-256. Tokens carry far more entropy than 48 bits, so the
-// prefix cannot be turned back into the token.
-func Fingerprint(s token.Secret) string {
-	sum := sha256.Sum256([]byte(s.Reveal()))
-	return "sha256:" + hex.EncodeToString(sum[:6])
 }
 
 func timePtr(t time.Time) *time.Time {

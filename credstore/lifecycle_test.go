@@ -93,7 +93,7 @@ func TestRemoveReturnsTheEntry(t *testing.T) {
 	if e.Username != "alice" || e.Key != registryurl.HubKey || e.State != "" || e.Registry() != "docker.io" {
 		t.Errorf("removed %+v", e)
 	}
-	if got := f.kc.Keys(); len(got) != 1 || got[0] != "ghcr.io" {
+	if got := f.keys(); len(got) != 1 || got[0] != "ghcr.io" {
 		t.Errorf("keychain keys = %v", got)
 	}
 	if _, err := f.s.Remove("docker.io"); !errors.Is(err, ErrNotFound) {
@@ -117,8 +117,8 @@ func TestRemoveKeychainItemWithoutEntry(t *testing.T) {
 	if e.Key != "ghcr.io" || e.Backend != "memory" {
 		t.Errorf("removed %+v", e)
 	}
-	if len(f.kc.Keys()) != 0 {
-		t.Errorf("keychain still holds %v", f.kc.Keys())
+	if len(f.keys()) != 0 {
+		t.Errorf("keychain still holds %v", f.keys())
 	}
 }
 
@@ -201,7 +201,7 @@ func TestPrune(t *testing.T) {
 	if want := []string{"expired.example.com", "old.example.com"}; err != nil || !reflect.DeepEqual(keys(got), want) {
 		t.Errorf("dry run = %v, %v; want %v", keys(got), err, want)
 	}
-	if len(f.list()) != 4 || len(f.kc.Keys()) != 4 {
+	if len(f.list()) != 4 || len(f.keys()) != 4 {
 		t.Fatalf("dry run removed something: %v", f.list())
 	}
 
@@ -216,7 +216,7 @@ func TestPrune(t *testing.T) {
 	if m := f.list(); len(m) != 1 || m["used.example.com"] != "d" {
 		t.Errorf("left = %v", m)
 	}
-	if k := f.kc.Keys(); len(k) != 1 || k[0] != "used.example.com" {
+	if k := f.keys(); len(k) != 1 || k[0] != "used.example.com" {
 		t.Errorf("keychain left = %v", k)
 	}
 	got, err = f.s.Prune(Filter{Expired: true}, false)

@@ -124,7 +124,7 @@ func (s *Store) CheckKeychain(ctx context.Context, extra []string) (Audit, error
 				switch {
 				case perr != nil:
 					a.Unreadable = append(a.Unreadable, e.Registry())
-				case Fingerprint(token.NewSecret(p.Secret)) != e.Fingerprint || p.Username != e.Username:
+				case !s.fingerprintMatches(b, e.Fingerprint, token.NewSecret(p.Secret)) || p.Username != e.Username:
 					a.Differs = append(a.Differs, e.Registry())
 				}
 				continue
@@ -145,7 +145,7 @@ func (s *Store) CheckKeychain(ctx context.Context, extra []string) (Audit, error
 			if inIndex[key] || slices.Contains(a.LostKeys, key) {
 				continue
 			}
-			if _, err := itemEntry(ctx, b, key, now); err == nil {
+			if _, err := s.itemEntry(ctx, b, key, now, false); err == nil {
 				a.Lost = append(a.Lost, registryurl.Display(key))
 				a.LostKeys = append(a.LostKeys, key)
 			}
@@ -194,7 +194,7 @@ func (s *Store) Relist(keys []string) ([]string, error) {
 			if cur, err := x.get(key); err != nil || cur != nil {
 				continue
 			}
-			e, err := itemEntry(s.ctx, b, key, now)
+			e, err := s.itemEntry(s.ctx, b, key, now, true)
 			if err != nil {
 				continue
 			}
@@ -263,11 +263,11 @@ func (s *Store) RebuildIndex(extra []string) (aside string, rebuilt []string, er
 			if err != nil {
 				continue
 			}
-			e, err := itemEntry(s.ctx, b, key, now)
+			e, err := s.itemEntry(s.ctx, b, key, now, true)
 			if err != nil {
 				continue
 			}
-			if old := salvaged[key]; old != nil && old.Fingerprint == e.Fingerprint && old.Username == e.Username {
+			if old := salvaged[key]; old != nil && old.Username == e.Username && s.sameItem(b, key, old.Fingerprint) {
 				keep := *old
 				keep.Key, keep.Backend, keep.State, keep.Listed = key, b.Name(), "", false
 				if keep.Scope == nil {
@@ -286,8 +286,21 @@ func (s *Store) RebuildIndex(extra []string) (aside string, rebuilt []string, er
 	return aside, rebuilt, nil
 }
 
-// itemEntry makes an index entry from the item b holds under key.
-func itemEntry(ctx context.Context, b keychain.Backend, key string, now time.Time) (*Entry, error) {
+// sameItem reports whether the item b holds under key has the secret
+// whose fingerprint is fp.
+func (s *Store) sameItem(b keychain.Backend, key, fp string) bool {
+	item, err := b.Get(s.ctx, key)
+	if err != nil {
+		return false
+	}
+	p, err := decodePayload(item)
+	return err == nil && s.fingerprintMatches(b, fp, token.NewSecret(p.Secret))
+}
+
+// itemEntry makes an index entry from the item b holds under key; with
+// fingerprint, its fingerprint too (making b's key if need be: the caller
+// then holds the index lock).
+func (s *Store) itemEntry(ctx context.Context, b keychain.Backend, key string, now time.Time, fingerprint bool) (*Entry, error) {
 	item, err := b.Get(ctx, key)
 	if err != nil {
 		return nil, err
@@ -301,7 +314,12 @@ func itemEntry(ctx context.Context, b keychain.Backend, key string, now time.Tim
 	}
 	secret := token.NewSecret(p.Secret)
 	e := &Entry{Key: key, ServerURL: p.ServerURL, Username: p.Username, Backend: b.Name(), Scope: []string{},
-		CreatedAt: now, UpdatedAt: now, Fingerprint: Fingerprint(secret)}
+		CreatedAt: now, UpdatedAt: now}
+	if fingerprint {
+		if e.Fingerprint, err = s.fingerprint(b, secret); err != nil {
+			return nil, err
+		}
+	}
 	applyClass(e, token.Classify(p.ServerURL, p.Username, secret), true)
 	return e, nil
 }

@@ -33,6 +33,9 @@ const (
 	EnvStateDir = "DOCKER_CREDENTIAL_PAT_STATE_DIR"
 	EnvBackend  = "DOCKER_CREDENTIAL_PAT_BACKEND"
 	EnvTimeout  = "DOCKER_CREDENTIAL_PAT_TIMEOUT"
+	// EnvPromptTimeout bounds the wait for a person to answer a
+	// keychain's dialog (see Options.PromptTimeout).
+	EnvPromptTimeout = "DOCKER_CREDENTIAL_PAT_PROMPT_TIMEOUT"
 )
 
 // HelperName is this helper's name in docker's config: "credsStore": "pat".
@@ -44,6 +47,10 @@ const HelperProgram = "docker-credential-" + HelperName
 
 // DefaultTimeout bounds each keychain call.
 const DefaultTimeout = 5 * time.Second
+
+// DefaultPromptTimeout bounds a keychain call while the keychain shows a
+// person a dialog (unlock, allow access).
+const DefaultPromptTimeout = keychain.DefaultPromptTimeout
 
 // bulkWindow is how long after a list by the same calling process a get
 // counts as docker reading every credential rather than a use.
@@ -75,14 +82,17 @@ type Opener func(name string) (b keychain.Backend, reason string, err error)
 
 // Options configure a Store. Zero values mean the defaults.
 type Options struct {
-	StateDir string           // metadata directory; see DefaultStateDir
-	Backend  string           // backend for new entries; default "auto"
-	Open     Opener           // default keychain.Open with Timeout
-	Timeout  time.Duration    // per keychain call; default DefaultTimeout
-	Now      func() time.Time // default time.Now
-	Caller   Caller           // default: the parent process
-	Warn     func(Warning)    // default: discard
-	Context  context.Context  // default: context.Background()
+	StateDir string        // metadata directory; see DefaultStateDir
+	Backend  string        // backend for new entries; default "auto"
+	Open     Opener        // default keychain.Open with Timeout
+	Timeout  time.Duration // per keychain call; default DefaultTimeout
+	// PromptTimeout bounds a keychain call while a dialog waits for a
+	// person, who is told once through Warn; default DefaultPromptTimeout.
+	PromptTimeout time.Duration
+	Now           func() time.Time // default time.Now
+	Caller        Caller           // default: the parent process
+	Warn          func(Warning)    // default: discard
+	Context       context.Context  // default: context.Background()
 	// Program is this program's name, as hints name it in the commands
 	// they give ("docker-credential-pat doctor --repair"); default
 	// HelperProgram.
@@ -103,6 +113,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	backends map[string]keychain.Backend
+	fpKeys   map[string][]byte // fingerprint keys by backend name
 }
 
 var _ credentials.Helper = (*Store)(nil)
@@ -132,6 +143,7 @@ func New(opts Options) (*Store, error) {
 		ctx:      opts.Context,
 		program:  opts.Program,
 		backends: map[string]keychain.Backend{},
+		fpKeys:   map[string][]byte{},
 	}
 	if s.dir == "" {
 		d, err := DefaultStateDir()
@@ -148,10 +160,15 @@ func New(opts Options) (*Store, error) {
 		s.timeout = DefaultTimeout
 	}
 	if s.open == nil {
-		timeout := s.timeout
-		s.open = func(name string) (keychain.Backend, string, error) {
-			return keychain.Open(name, keychain.Options{Timeout: timeout})
+		kopts := keychain.Options{Timeout: s.timeout, PromptTimeout: opts.PromptTimeout}
+		if kopts.PromptTimeout <= 0 {
+			kopts.PromptTimeout = DefaultPromptTimeout
 		}
+		kopts.OnPrompt = func(keychain string) {
+			s.warn(Warning{Message: fmt.Sprintf("a dialog of %s is waiting for you: answer it (waiting up to %v)",
+				keychain, kopts.PromptTimeout)})
+		}
+		s.open = func(name string) (keychain.Backend, string, error) { return keychain.Open(name, kopts) }
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -97,7 +97,7 @@ func probeSecretService(d time.Duration) (bool, string) {
 }
 
 func lookForSecrets(ctx context.Context) (bool, string) {
-	conn, err := dbus.SessionBus()
+	conn, err := sessionConn(ctx, "open")
 	if err != nil {
 		return false, "cannot connect to the D-Bus session bus: " + detail(err.Error())
 	}

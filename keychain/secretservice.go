@@ -104,35 +104,135 @@ func (b *secretService) Get(ctx context.Context, key string) ([]byte, error) {
 	return data, nil
 }
 
-// get finds key's items, picks the newest and reads its secret. An item
-// deleted between the search and the read was swept by a newer Set (or
-// removed by a Delete): the search is then made again, up to getTries
-// times in all.
+// GetAt is Get starting at a place an earlier SetAt or GetAt returned
+// (see Locator): the collection and the object path of key's item. When
+// the greeting named the same collection, the item's Attributes and its
+// secret are asked for at once, without a search, and the secret is used
+// only if the attributes make the item this backend's item for key:
+// SearchItems, which takes longer the more items the collection holds,
+// the Locked read and a round trip are left out. Anything else (no such
+// object, another key's or another program's item, a locked collection
+// or item) goes the way of Get, which unlocks what can be unlocked.
+//
+// The item at the place is key's, but it may not be the newest of key if
+// another process created a newer one and died before sweeping the older:
+// Get would serve the newer. The next Set or Delete of the key sweeps,
+// and the place is gone then.
+func (b *secretService) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+	c, err := b.connect(ctx, "get")
+	if err != nil {
+		return nil, "", mapError(NameSecretService, "get", err)
+	}
+	if item, ok := c.placed(at); ok {
+		data, ok, err := c.getPlaced(ctx, key, item)
+		if err != nil {
+			return nil, "", mapError(NameSecretService, "get", err)
+		}
+		if ok {
+			return data, at, nil
+		}
+	}
+	data, item, err := c.getItem(ctx, key)
+	if err != nil {
+		return nil, "", mapError(NameSecretService, "get", err)
+	}
+	return data, c.place(item), nil
+}
+
+// place is where item is, for GetAt.
+func (c *client) place(item dbus.ObjectPath) string {
+	if item == noPrompt || item == "" {
+		return "" // created through a prompt, which names it elsewhere
+	}
+	return string(c.collection) + " " + string(item)
+}
+
+// placed returns the item of a place, if it is in the collection the
+// greeting named.
+func (c *client) placed(at string) (dbus.ObjectPath, bool) {
+	collection, item, ok := strings.Cut(at, " ")
+	if !ok || dbus.ObjectPath(collection) != c.collection || !dbus.ObjectPath(item).IsValid() || item == string(noPrompt) {
+		return "", false
+	}
+	return dbus.ObjectPath(item), true
+}
+
+// getPlaced asks for item's attributes and secret at once and returns the
+// secret if the attributes make it key's item of this backend; the secret
+// of any other item is dropped unread. ok is false when the item is not
+// key's, or the service answers with an error (no such object, locked):
+// GetAt then searches. err is a call that got no answer, which a search
+// would only meet again.
+func (c *client) getPlaced(ctx context.Context, key string, item dbus.ObjectPath) (data []byte, ok bool, err error) {
+	s, err := c.openSession(ctx).path()
+	if err != nil {
+		return nil, false, unanswered(err)
+	}
+	obj := c.conn.Object(secretsName, item)
+	attrsCall := obj.GoWithContext(ctx, propGet, 0, nil, itemIface, "Attributes")
+	secretCall := obj.GoWithContext(ctx, itemIface+".GetSecret", 0, nil, s)
+	var v dbus.Variant
+	attrsErr := wait(ctx, attrsCall).Store(&v)
+	var sec ssSecret
+	secretErr := wait(ctx, secretCall).Store(&sec)
+	defer clear(sec.Value)
+	for _, err := range []error{attrsErr, secretErr} {
+		if err != nil {
+			return nil, false, unanswered(err)
+		}
+	}
+	attrs, _ := v.Value().(map[string]string)
+	if attrs["service"] != Service || attrs["username"] != key {
+		return nil, false, nil
+	}
+	data, ok = unpack(string(sec.Value))
+	return data, ok, nil // a bad encoding: Get says what is wrong
+}
+
+// unanswered is err if it is no answer from the service (see answered),
+// else nil.
+func unanswered(err error) error {
+	if answered(err) {
+		return nil
+	}
+	return err
+}
+
+// get is getItem without the item.
 func (c *client) get(ctx context.Context, key string) ([]byte, error) {
+	data, _, err := c.getItem(ctx, key)
+	return data, err
+}
+
+// getItem finds key's items, picks the newest and reads its secret. An
+// item deleted between the search and the read was swept by a newer Set
+// (or removed by a Delete): the search is then made again, up to getTries
+// times in all. It returns the item read too.
+func (c *client) getItem(ctx context.Context, key string) ([]byte, dbus.ObjectPath, error) {
 	session := c.openSession(ctx)
 	var value string
+	var item dbus.ObjectPath
 	for try := 1; ; try++ {
 		items, err := c.find(ctx, key)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if len(items) == 0 {
-			return nil, &Error{Backend: NameSecretService, Op: "get", Kind: ErrNotFound}
+			return nil, "", &Error{Backend: NameSecretService, Op: "get", Kind: ErrNotFound}
 		}
-		item, err := c.newest(ctx, items)
-		if err != nil {
-			return nil, err
+		if item, err = c.newest(ctx, items); err != nil {
+			return nil, "", err
 		}
 		s, err := session.path()
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		value, err = c.getSecret(ctx, item, s)
 		if err == nil {
 			break
 		}
 		if !isUnknownObject(err) || try == getTries {
-			return nil, err
+			return nil, "", err
 		}
 		// The item went, or the session (the service restarted, say).
 		session.forget()
@@ -140,35 +240,69 @@ func (c *client) get(ctx context.Context, key string) ([]byte, error) {
 	}
 	data, ok := unpack(value)
 	if !ok {
-		return nil, &Error{Backend: NameSecretService, Op: "get", Kind: ErrUnavailable,
+		return nil, "", &Error{Backend: NameSecretService, Op: "get", Kind: ErrUnavailable,
 			Detail: "the stored item has a bad " + encodedPrefix + " encoding",
 			Hint:   "store the credential again (docker login)"}
 	}
-	return data, nil
+	return data, item, nil
+}
+
+// Warm connects, greets and opens the session, as the next call would,
+// without waiting for the session: a get overlaps it with reading the
+// index.
+func (b *secretService) Warm(ctx context.Context) {
+	if c, err := b.connect(ctx, "get"); err == nil {
+		c.openSession(ctx)
+	}
 }
 
 // Set creates a new item for key and sweeps the older ones.
 func (b *secretService) Set(ctx context.Context, key string, data []byte) error {
-	c, err := b.connect(ctx, "set")
-	if err == nil {
-		err = c.set(ctx, key, data)
-	}
-	return mapError(NameSecretService, "set", err)
+	_, err := b.SetAt(ctx, key, data)
+	return err
 }
 
-func (c *client) set(ctx context.Context, key string, data []byte) error {
+// SetAt is Set, and returns the place of the new item for GetAt.
+func (b *secretService) SetAt(ctx context.Context, key string, data []byte) (string, error) {
+	c, err := b.connect(ctx, "set")
+	if err != nil {
+		return "", mapError(NameSecretService, "set", err)
+	}
+	item, err := c.set(ctx, key, data)
+	if err != nil {
+		return "", mapError(NameSecretService, "set", err)
+	}
+	return c.place(item), nil
+}
+
+// set creates key's new item, sweeps the older ones and returns the new
+// one ("/" when it was created through a prompt).
+func (c *client) set(ctx context.Context, key string, data []byte) (dbus.ObjectPath, error) {
+	item, err := c.create(ctx, key, data)
+	if err != nil {
+		return "", err
+	}
+	// The new item is stored: a failed sweep leaves older items, which
+	// Get passes over and the next Set or Delete sweeps.
+	_ = c.sweep(ctx, key)
+	return item, nil
+}
+
+// create adds an item for key holding data, with a new generation, and
+// returns it ("/" when it was created through a prompt).
+func (c *client) create(ctx context.Context, key string, data []byte) (dbus.ObjectPath, error) {
 	session := c.openSession(ctx)
 	if err := c.unlocked(ctx); err != nil {
-		return err
+		return "", err
 	}
 	s, err := session.path()
 	if err != nil {
-		return err
+		return "", err
 	}
-	gen := c.b.generation()
 	props := map[string]dbus.Variant{
-		itemIface + ".Label":      dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
-		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{"service": Service, "username": key, genAttr: gen}),
+		itemIface + ".Label": dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
+		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{
+			"service": Service, "username": key, genAttr: c.b.generation()}),
 	}
 	secret := ssSecret{Session: s, Parameters: []byte{}, Value: []byte(pack(data)), ContentType: contentType}
 	var item, prompt dbus.ObjectPath
@@ -178,15 +312,12 @@ func (c *client) set(ctx context.Context, key string, data []byte) error {
 		if answered(err) && strings.Contains(strings.ToLower(err.Error()), "session") {
 			session.forget() // the next operation opens another
 		}
-		return err
+		return "", err
 	}
 	if err := c.prompt(ctx, prompt, hintSSNeedsDialog); err != nil {
-		return err
+		return "", err
 	}
-	// The new item is stored: a failed sweep leaves older items, which
-	// Get passes over and the next Set or Delete sweeps.
-	_ = c.sweep(ctx, key)
-	return nil
+	return item, nil
 }
 
 // Delete removes every item of key.
@@ -237,7 +368,7 @@ func (b *secretService) connect(ctx context.Context, op string) (*client, error)
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(NameSecretService, op, err)
 	}
-	conn, err := sessionConn(op)
+	conn, err := sessionConn(ctx, op)
 	if err != nil {
 		return nil, err
 	}
@@ -606,13 +737,38 @@ func isUnknownObject(err error) bool {
 		strings.Contains(strings.ToLower(de.Error()), "object does not exist"))
 }
 
-// sessionConn is godbus's shared session connection, once sessionBus has
-// made sure godbus will not run dbus-launch to get it.
-func sessionConn(op string) (*dbus.Conn, error) {
-	if _, _, err := sessionBus(); err != nil {
+// sessionConn is this process's connection to the session bus, shared by
+// every call (and by the probe of Open("auto")), once sessionBus has made
+// sure no dbus-launch will be run to get it. dialBus makes it in one round
+// trip; where that fails (a bus that is no unix socket, or that refuses
+// EXTERNAL with this uid), godbus's own handshake, which tries every
+// mechanism it has. A connection that went away, or to another bus than
+// the environment now names, is replaced.
+func sessionConn(ctx context.Context, op string) (*dbus.Conn, error) {
+	addr, _, err := sessionBus()
+	if err != nil {
 		return nil, withOp(err, op)
 	}
-	return dbus.SessionBus()
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.conn != nil && shared.addr == addr && shared.conn.Connected() {
+		return shared.conn, nil
+	}
+	conn, err := dialBus(ctx, addr)
+	if err != nil {
+		conn, err = dbus.Connect(addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	shared.conn, shared.addr = conn, addr
+	return conn, nil
+}
+
+var shared struct {
+	sync.Mutex
+	conn *dbus.Conn
+	addr string // the bus it is connected to
 }
 
 // greeted is what the last greeting learnt, on which connection (godbus

@@ -609,3 +609,52 @@ func TestGoKeyringItemsStillServed(t *testing.T) {
 		t.Errorf("%d items after Delete, want 0", n)
 	}
 }
+
+// Two items for one key, as a Set leaves them when it is killed between
+// its create and its sweep (or while another process's Set runs): get
+// answers the newer generation's, whichever was created first, and the
+// next Set leaves one item.
+func TestSecretServiceNewestGenerationWins(t *testing.T) {
+	useSecretService(t)
+	ctx := context.Background()
+	b := WithTimeout(NewOS(), 10*time.Second)
+	for _, newerFirst := range []bool{true, false} {
+		key := fmt.Sprintf("two-%v.example", newerFirst)
+		older, newer := []byte(testToken(t)), []byte(testToken(t))
+		type item struct {
+			data []byte
+			gen  time.Time
+		}
+		made := []item{{newer, time.Unix(2000, 0)}, {older, time.Unix(1000, 0)}}
+		if !newerFirst {
+			made[0], made[1] = made[1], made[0]
+		}
+		ss := newSecretService(Options{})
+		for _, v := range made {
+			ss.now = func() time.Time { return v.gen }
+			c, err := ss.connect(ctx, "set")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.create(ctx, key, v.data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(items(t, key)); n != 2 {
+			t.Fatalf("%d items, want the two created", n)
+		}
+		if got, err := b.Get(ctx, key); err != nil || !bytes.Equal(got, newer) {
+			t.Fatalf("newer created first %v: Get = %q, %v; want the newer generation's value", newerFirst, got, err)
+		}
+		latest := []byte(testToken(t))
+		if err := b.Set(ctx, key, latest); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(items(t, key)); n != 1 {
+			t.Errorf("%d items after a Set, want 1", n)
+		}
+		if got, err := b.Get(ctx, key); err != nil || !bytes.Equal(got, latest) {
+			t.Fatalf("Get = %q, %v; want the last value stored", got, err)
+		}
+	}
+}

@@ -45,6 +45,7 @@ Environment:
   DOCKER_CREDENTIAL_PAT_BACKEND    auto (default), secretservice, keychain, wincred, keyctl
   DOCKER_CREDENTIAL_PAT_STATE_DIR  where metadata lives (default: <user config dir>/docker-credential-pat)
   DOCKER_CREDENTIAL_PAT_TIMEOUT    bound on each keychain call (default 5s)
+  DOCKER_CREDENTIAL_PAT_PROMPT_TIMEOUT  bound on a keychain call while its dialog waits for you (default 1m)
 
 Exit status: 0 success, 1 failure or something needs attention, 2 usage error.
 

@@ -13,9 +13,10 @@ const inspectHelp = `Usage: docker-credential-pat inspect REGISTRY [--json]
 
 Show everything known about the token stored for REGISTRY: provider and
 kind, scope, description, when it was stored and updated, when it expires,
-when and by what it was last used, how often, the fingerprint (a hash
-prefix that identifies the token without revealing it), the keychain
-backend holding it and where to revoke it. Never the token itself.
+when and by what it was last used, how often, the fingerprint (a keyed
+hash, under a random key kept in the keychain, that tells tokens apart
+without revealing them, even a weak one), the keychain backend holding it
+and where to revoke it. Never the token itself.
 
 Flags:
       --json              print the entry object (times in RFC 3339 UTC or null)

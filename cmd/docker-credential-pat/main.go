@@ -90,23 +90,38 @@ func (a *app) store() (*credstore.Store, error) {
 	if backend == "" {
 		backend = os.Getenv(credstore.EnvBackend)
 	}
-	timeout := credstore.DefaultTimeout
-	if v := os.Getenv(credstore.EnvTimeout); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%s is not a duration such as 5s", credstore.EnvTimeout)
-		}
-		timeout = d
+	timeout, err := envDuration(credstore.EnvTimeout, credstore.DefaultTimeout, "5s")
+	if err != nil {
+		return nil, err
+	}
+	promptTimeout, err := envDuration(credstore.EnvPromptTimeout, credstore.DefaultPromptTimeout, "1m")
+	if err != nil {
+		return nil, err
 	}
 	return credstore.New(credstore.Options{
-		StateDir: a.stateDir,
-		Backend:  backend,
-		Timeout:  timeout,
-		Now:      a.now,
-		Caller:   credstore.ParentCaller(),
-		Warn:     a.warn,
-		Program:  name,
+		StateDir:      a.stateDir,
+		Backend:       backend,
+		Timeout:       timeout,
+		PromptTimeout: promptTimeout,
+		Now:           a.now,
+		Caller:        credstore.ParentCaller(),
+		Warn:          a.warn,
+		Program:       name,
 	})
+}
+
+// envDuration is the duration in the environment variable env, or def
+// when it is unset; example is what a good value looks like.
+func envDuration(env string, def time.Duration, example string) (time.Duration, error) {
+	v := os.Getenv(env)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s is not a duration such as %s", env, example)
+	}
+	return d, nil
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -1,0 +1,149 @@
+package keychain
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
+)
+
+// countCalls counts the method calls named member on the bus at addr, as
+// a monitor sees them.
+func countCalls(t *testing.T, addr, member string) func() int64 {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rule := "type='method_call',member='" + member + "'"
+	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, []string{rule}, uint32(0)).Err; err != nil {
+		t.Fatalf("BecomeMonitor: %v", err)
+	}
+	msgs := make(chan *dbus.Message, 64)
+	conn.Eavesdrop(msgs) // after the answer, which Eavesdrop would take
+	var n atomic.Int64
+	go func() {
+		for range msgs {
+			n.Add(1)
+		}
+	}()
+	return func() int64 {
+		// The monitor's copy may trail the answer.
+		time.Sleep(100 * time.Millisecond)
+		return n.Load()
+	}
+}
+
+// GetAt reads the item at its place without a search, and never the
+// secret of a place that is not key's current item: one a newer store
+// swept, one deleted, another key's, another collection's, a damaged
+// place. Each of those falls back to the search (or to not found) and
+// says where the item is now. On every implementation.
+func TestEachSecretServiceGetAt(t *testing.T) {
+	for _, impl := range implementations {
+		t.Run(impl.name, func(t *testing.T) {
+			s := impl.start(t)
+			use(t, s)
+			searches := countCalls(t, s.Addr(), "SearchItems")
+			b := WithTimeout(NewOS(), 10*time.Second)
+			ctx := context.Background()
+			one, two := []byte("one-"+testToken(t)), []byte("two-"+testToken(t))
+			// A store says where the new item is, unless the service
+			// created it through a prompt (KeePassXC): a get then says.
+			set := func(b Backend, key string, data []byte) string {
+				t.Helper()
+				at, err := SetAt(ctx, b, key, data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if at == "" {
+					t.Logf("%s: SetAt of %s says no place", impl.name, key)
+					if _, at, err = GetAt(ctx, b, key, ""); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return at
+			}
+			p1, p2 := set(b, "one.example", one), set(b, "two.example", two)
+			if p1 == "" || p2 == "" || p1 == p2 {
+				t.Fatalf("places %q and %q", p1, p2)
+			}
+			get := func(what, key, at string, want []byte, wantAt string, search bool) {
+				t.Helper()
+				before := searches()
+				data, found, err := GetAt(ctx, b, key, at)
+				if err != nil || !bytes.Equal(data, want) || found != wantAt {
+					t.Errorf("%s: GetAt = %.12q, %q, %v; want %.12q at %q", what, data, found, err, want, wantAt)
+				}
+				if searched := searches() > before; searched != search {
+					t.Errorf("%s: searched %v, want %v", what, searched, search)
+				}
+			}
+			get("own place", "one.example", p1, one, p1, false)
+			get("no place", "one.example", "", one, p1, true)
+			get("another key's place", "one.example", p2, one, p1, true)
+			collection, item, _ := strings.Cut(p1, " ")
+			get("another collection", "one.example", "/org/freedesktop/secrets/collection/other "+item, one, p1, true)
+			for _, at := range []string{"garbage", collection + " not-a-path", collection + " " + item + "/0", collection + " /"} {
+				get("place "+at, "one.example", at, one, p1, true)
+			}
+
+			// Another store of the key (this process, or any other client of
+			// ours) makes a new item and sweeps the old: its place is stale.
+			newer := []byte("newer-" + testToken(t))
+			other := WithTimeout(NewOS(), 10*time.Second)
+			at, err := SetAt(ctx, other, "one.example", newer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := searches()
+			data, p1b, err := GetAt(ctx, b, "one.example", p1)
+			if err != nil || !bytes.Equal(data, newer) || p1b == p1 || at != "" && p1b != at || searches() == before {
+				t.Errorf("place of a swept item: GetAt = %.12q, %q, %v; want %.12q at a new place (%q), found by a search", data, p1b, err, newer, at)
+			}
+			get("the new item's place", "one.example", p1b, newer, p1b, false)
+
+			// A deleted key: its place answers not found, never its old secret.
+			if err := b.Delete(ctx, "two.example"); err != nil {
+				t.Fatal(err)
+			}
+			if data, found, err := GetAt(ctx, b, "two.example", p2); !errors.Is(err, ErrNotFound) || data != nil || found != "" {
+				t.Errorf("place of a deleted key: %.12q, %q, %v; want ErrNotFound", data, found, err)
+			}
+			// The place of another key's deleted item, now asked for that key.
+			if data, _, err := GetAt(ctx, b, "two.example", p1); !errors.Is(err, ErrNotFound) || data != nil {
+				t.Errorf("another key's place for a deleted key: %.12q, %v; want ErrNotFound", data, err)
+			}
+		})
+	}
+}
+
+// A locked collection is not read through a place: GetAt says locked, as
+// Get does, when no dialog can be shown.
+func TestSecretServiceGetAtLocked(t *testing.T) {
+	s := keychaintest.Start(t, testing.Short())
+	use(t, s)
+	b := WithTimeout(NewOS(), 10*time.Second)
+	ctx := context.Background()
+	at, err := SetAt(ctx, b, "locked.example", []byte("v-"+testToken(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	data, found, err := GetAt(ctx, b, "locked.example", at)
+	if !errors.Is(err, ErrLocked) || data != nil || found != "" {
+		t.Errorf("GetAt in a locked collection = %.12q, %q, %v; want ErrLocked", data, found, err)
+	}
+}
