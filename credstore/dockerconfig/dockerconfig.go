@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/atomicfile"
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 )
 
@@ -92,7 +93,7 @@ func loadDockerConfigFile(path string) (*DockerConfig, error) {
 	bad := func(err error) (*DockerConfig, error) {
 		return nil, &ConfigError{Path: c.path, Err: err, content: true}
 	}
-	f, err := os.Open(c.path)
+	f, err := statefile.OpenNoWait(c.path) // a FIFO there must not hang setup or doctor
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}

@@ -528,3 +528,33 @@ func FuzzRawObjectRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// A FIFO as config.json, or as a backup of it, is refused at once: setup
+// and doctor never wait on it.
+func TestFIFOConfigDoesNotHang(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs on Windows")
+	}
+	dir := t.TempDir()
+	for _, name := range []string{DockerConfigFile, DockerConfigFile + ".bak-20260101T000000Z"} {
+		if err := mkfifo(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := LoadDockerConfig(dir)
+		if _, berr := PlaintextBackups(dir); berr != nil {
+			err = berr
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("LoadDockerConfig of a FIFO = %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("reading a FIFO config.json hangs")
+	}
+}

@@ -93,6 +93,12 @@ func Open(path string, create bool) (*os.File, error) {
 	return f, nil
 }
 
+// OpenNoWait opens path for reading as os.Open does, following a link, but
+// never waits to: a FIFO or a device opens at once, for the caller to
+// refuse after a Stat. For files outside the state directory that may be
+// links by design, such as docker's config.json.
+func OpenNoWait(path string) (*os.File, error) { return openNoWait(path) }
+
 // CheckDir checks the directory at path, if there is one: a directory
 // that only this user can write. With follow unset a symbolic link there
 // is refused, as for a directory inside the state directory. A missing

@@ -21,6 +21,8 @@ func openNoFollow(path string, create bool) (*os.File, error) {
 	return os.OpenFile(path, flag, 0o600)
 }
 
+func openNoWait(path string) (*os.File, error) { return os.Open(path) }
+
 func isSymlinkErr(_ string, err error) bool { return errors.Is(err, ErrSymlink) }
 
 // checkOwner: the user profile's ACLs keep the state directory private on

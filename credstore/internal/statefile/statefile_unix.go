@@ -18,6 +18,10 @@ func openNoFollow(path string, create bool) (*os.File, error) {
 	return os.OpenFile(path, flag, 0o600)
 }
 
+func openNoWait(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
 // isSymlinkErr: O_NOFOLLOW on a symbolic link fails with ELOOP (EMLINK on
 // FreeBSD, EFTYPE on NetBSD); Lstat tells for sure.
 func isSymlinkErr(path string, err error) bool {

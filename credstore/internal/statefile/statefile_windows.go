@@ -41,6 +41,9 @@ func openNoFollow(path string, create bool) (*os.File, error) {
 	return os.NewFile(uintptr(h), path), nil
 }
 
+// openNoWait: Windows has no FIFO an open would wait on.
+func openNoWait(path string) (*os.File, error) { return os.Open(path) }
+
 func isSymlinkErr(_ string, err error) bool { return errors.Is(err, ErrSymlink) }
 
 // checkOwner: the user profile's ACLs keep the state directory private on
