@@ -155,8 +155,9 @@ func TestKWalletPamOpenServesWithoutDisplay(t *testing.T) {
 }
 
 // A closed wallet needs its password in a dialog: with no display the
-// answer is ErrLocked (the prompt dismissed), not a wait for the deadline.
-func TestKWalletClosedNoDisplayIsLocked(t *testing.T) {
+// answer is ErrLocked (the prompt dismissed), not a wait for the deadline;
+// with one, the prompt deadline applies.
+func TestKWalletClosedWallet(t *testing.T) {
 	s := keychaintest.StartKWallet(t, keychaintest.KWalletOptions{Closed: true, Short: testing.Short()})
 	use(t, s)
 	b := WithTimeout(NewOS(), 10*time.Second)
@@ -164,6 +165,23 @@ func TestKWalletClosedNoDisplayIsLocked(t *testing.T) {
 	_, err := b.Get(ctx, "kwallet.example")
 	assertLocked(t, true, "get", err)
 	assertLocked(t, true, "set", b.Set(ctx, "kwallet.example", []byte("x")))
+
+	// With a display, the password dialog gets the prompt deadline, and
+	// OnPrompt names KWallet.
+	t.Setenv("DISPLAY", ":99")
+	var told []string
+	pb, _, err := Open(NameSecretService, Options{Timeout: time.Second, PromptTimeout: 2 * time.Second,
+		OnPrompt: func(who string) { told = append(told, who) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pb.Get(ctx, "kwallet.example")
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "dialog of KWallet was not answered within 2s") {
+		t.Errorf("get with a display and an unanswered dialog: %v, want the prompt deadline's timeout", err)
+	}
+	if !slices.Equal(told, []string{"KWallet"}) {
+		t.Errorf("OnPrompt calls: %q, want one naming KWallet", told)
+	}
 }
 
 // KeePassXC with its default access confirmation: reading an item another
