@@ -299,10 +299,11 @@ func (c *client) create(ctx context.Context, key string, data []byte) (dbus.Obje
 	if err != nil {
 		return "", err
 	}
+	gen := c.b.generation()
 	props := map[string]dbus.Variant{
-		itemIface + ".Label": dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
+		itemIface + ".Label": dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s' #%s", key, Service, gen)),
 		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{
-			"service": Service, "username": key, genAttr: c.b.generation()}),
+			"service": Service, "username": key, genAttr: gen}),
 	}
 	secret := ssSecret{Session: s, Parameters: []byte{}, Value: []byte(pack(data)), ContentType: contentType}
 	var item, prompt dbus.ObjectPath

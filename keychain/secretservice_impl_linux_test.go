@@ -80,14 +80,14 @@ func TestEachSecretServiceStoreReplaceGet(t *testing.T) {
 				data := []byte(fmt.Sprintf(`{"Username":"u%d","Secret":"%s"}`, i, testToken(t)))
 				start := time.Now()
 				if err := b.Set(ctx, key, data); err != nil {
-					t.Fatalf("Set #%d: %v", i+1, err)
+					t.Fatalf("Set #%d: %v%s", i+1, err, died(s))
 				}
 				sets = append(sets, time.Since(start))
 				start = time.Now()
 				got, err := b.Get(ctx, key)
 				gets = append(gets, time.Since(start))
 				if err != nil || !bytes.Equal(got, data) {
-					t.Fatalf("Get after Set #%d: %d bytes, %v; want the value just stored", i+1, len(got), err)
+					t.Fatalf("Get after Set #%d: %d bytes, %v; want the value just stored%s", i+1, len(got), err, died(s))
 				}
 				if n := len(items(t, key)); n != 1 {
 					t.Fatalf("%d items after Set #%d, want 1", n, i+1)
@@ -108,6 +108,18 @@ func TestEachSecretServiceStoreReplaceGet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// died says whether the daemon died, waiting a little for its exit to be
+// seen, for a failure's message.
+func died(s *keychaintest.SecretService) string {
+	for range 20 {
+		if err := s.Err(); err != nil {
+			return "; " + err.Error()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return ""
 }
 
 // spread is "min-median-max" of ds, in milliseconds.
