@@ -183,7 +183,14 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		readUse(s.usePath(key)).applyTo(e)
 		at = e.Locator
 	}
-	data, found, err := keychain.GetAt(s.ctx, b, key, at)
+	data, found, err := keychain.GetAt(s.ctx, b, key, at, func(data []byte) bool {
+		p, err := decodePayload(data)
+		if err != nil {
+			return false
+		}
+		k, err := registryurl.Canonical(p.ServerURL)
+		return err == nil && k == key
+	})
 	if err != nil {
 		if !errors.Is(err, keychain.ErrNotFound) {
 			s.warnKeychain(err)

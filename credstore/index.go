@@ -114,7 +114,7 @@ func readIndex(path string) (*index, error) {
 // in another layout goes through readIndex, which names what is wrong.
 func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
 	if e, ok := lookupIndexLine(path, key); ok {
-		return e, true, nil
+		return e, true, nil // e nil: not there
 	}
 	data, err := statefile.ReadFile(path, maxIndexFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -152,8 +152,8 @@ func lookupIndex(path, key string) (e *Entry, exists bool, err error) {
 }
 
 // lookupIndexLine is lookupIndex's fast way (findIndexLine), with
-// statefile's refusals; false leaves everything, errors included, to the
-// slow way.
+// statefile's refusals: key's entry, or nil for a key that is not there;
+// false leaves everything, errors included, to the slow way.
 func lookupIndexLine(path, key string) (*Entry, bool) {
 	f, err := statefile.Open(path, false)
 	if err != nil {
@@ -164,8 +164,8 @@ func lookupIndexLine(path, key string) (*Entry, bool) {
 		return nil, false
 	}
 	raw, ok := findIndexLine(f, key)
-	if !ok {
-		return nil, false
+	if !ok || raw == nil {
+		return nil, ok
 	}
 	var e Entry
 	if json.Unmarshal(raw, &e) != nil {
@@ -181,11 +181,13 @@ func lookupIndexLine(path, key string) (*Entry, bool) {
 // a buffer of its own, as reading the whole file (480 KB at 1,000
 // entries) into fresh memory cost a new process more than the search. It
 // checks the shape of every line (the first and last, each top-level
-// member, each entry line starting with four spaces and a quote and
-// ending with the object's brace and a comma but the last) and a valid
-// version, and reports false for anything else, a key that is not there
-// or is there twice included: lookupIndex then reads the file the slow
-// way, which tells a miss from a damaged file.
+// member, each entry line starting with four spaces and a key written as
+// encode writes it, and ending with the object's brace and a comma but
+// the last) and a valid version. A key that is not there is nil, ok; ok
+// is false for anything else (another layout, a key there twice, a key
+// written with escapes or bytes that are not UTF-8, which encoding/json
+// would read as another key): lookupIndex then reads the file the slow
+// way, which also tells a damaged file from a miss.
 func findIndexLine(r io.Reader, key string) (json.RawMessage, bool) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	line, err := br.ReadSlice('\n')
@@ -230,6 +232,10 @@ func findIndexLine(r io.Reader, key string) (json.RawMessage, bool) {
 		if last || !bytes.HasPrefix(entry, []byte("    \"")) || !bytes.HasSuffix(entry, []byte("}")) {
 			return nil, false
 		}
+		name, _, ok := bytes.Cut(entry[5:], []byte(`": {`))
+		if !ok || bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+			return nil, false
+		}
 		last = !more
 		if bytes.HasPrefix(entry, start) {
 			if raw != nil {
@@ -241,7 +247,7 @@ func findIndexLine(r io.Reader, key string) (json.RawMessage, bool) {
 	if line, err = br.ReadSlice('\n'); err != nil || string(line) != "}\n" || !last {
 		return nil, false
 	}
-	if _, err := br.ReadByte(); err != io.EOF || raw == nil {
+	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, false
 	}
 	return raw, true

@@ -83,12 +83,12 @@ func FuzzScanListEntry(f *testing.F) {
 }
 
 // findIndexLine, the fast way to a get's entry, agrees with the full read
-// of an index in the layout encode writes, and declines (leaving the file
-// to the full read) whatever it cannot be sure of.
+// of an index in the layout encode writes, misses included, and declines
+// (leaving the file to the full read) whatever it cannot be sure of.
 func TestFindIndexLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "index.json")
 	x := &index{path: path, top: map[string]json.RawMessage{"zz-newer": json.RawMessage(`{"a":[1,2]}`)}, entries: map[string]*indexEntry{}}
-	keys := []string{"ghcr.io", "ghcr.io:5000", "gh", "quay.io/team", `odd"key<&>`, "last.example.com"}
+	keys := []string{"ghcr.io", "ghcr.io:5000", "gh", "quay.io/team", "ünïcode.example", "last.example.com"}
 	for _, k := range keys {
 		x.put(&Entry{Key: k, ServerURL: "https://" + k, Username: "u-" + k})
 	}
@@ -109,9 +109,9 @@ func TestFindIndexLine(t *testing.T) {
 			t.Errorf("findIndexLine(%q) = %s, %v; want %s", k, raw, ok, full.entries[k].raw)
 		}
 	}
-	for _, k := range []string{"ghcr", "missing.example.com", "io", ""} {
-		if raw, ok := findIndexLine(bytes.NewReader(data), k); ok {
-			t.Errorf("findIndexLine(%q) of a key not there = %s", k, raw)
+	for _, k := range []string{"ghcr", "missing.example.com", "io", "", `gh"`} {
+		if raw, ok := findIndexLine(bytes.NewReader(data), k); !ok || raw != nil {
+			t.Errorf("findIndexLine(%q) of a key not there = %s, %v; want nil, true", k, raw, ok)
 		}
 	}
 	s := string(data)
@@ -126,9 +126,19 @@ func TestFindIndexLine(t *testing.T) {
 		"comma after the last": strings.Replace(s, "}\n  }\n}\n", "},\n  }\n}\n", 1),
 		"more after the end":   s + "\n",
 		"a line over 64 KiB":   strings.Replace(s, `"u-gh"`, `"u-gh`+strings.Repeat("x", 70<<10)+`"`, 1),
+		// encoding/json reads these keys as others (an escape, a bad byte),
+		// which might be the one asked for.
+		"a key with an escape": strings.Replace(s, `    "gh": `, `    "g\u0068": `, 1),
+		"a key not UTF-8":      strings.Replace(s, `    "gh": `, "    \"g\xffh\": ", 1),
 	} {
-		if raw, ok := findIndexLine(strings.NewReader(bad), "gh"); ok {
-			t.Errorf("%s: findIndexLine = %s, want it left to the full read", name, raw)
+		keys := []string{"gh"}
+		if strings.HasPrefix(name, "a key") || name == "damaged header" {
+			keys = append(keys, "missing.example.com") // a miss needs every key read right
+		}
+		for _, k := range keys {
+			if raw, ok := findIndexLine(strings.NewReader(bad), k); ok {
+				t.Errorf("%s: findIndexLine(%q) = %s, want it left to the full read", name, k, raw)
+			}
 		}
 	}
 	// A one-line index (another layout) is left to the full read too.

@@ -297,3 +297,38 @@ func TestGetWarmsTheBackend(t *testing.T) {
 		})
 	}
 }
+
+// placeMixup is a keychain whose every place holds the item of the key
+// "quay.io", as a stale place reused by another key's item would: it
+// serves that data only if holds takes it, as the Secret Service does.
+type placeMixup struct{ *keychainmem.Memory }
+
+func (p placeMixup) GetAt(ctx context.Context, key, at string, holds func([]byte) bool) ([]byte, string, error) {
+	if at != "" && holds != nil {
+		if data, ok := p.Raw("quay.io"); ok && holds(data) {
+			return data, at, nil
+		}
+	}
+	return p.Memory.GetAt(ctx, key, "", nil)
+}
+
+// What a get gives the keychain to tell its data from another key's takes
+// only its own key's payload.
+func TestGetHoldsItsOwnKey(t *testing.T) {
+	kc := placeMixup{keychainmem.NewMemory()}
+	s, err := New(Options{StateDir: filepath.Join(t.TempDir(), "state"),
+		Open: func(string) (keychain.Backend, string, error) { return kc, "", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for url, secret := range map[string]string{"https://ghcr.io/": tok1, "quay.io": tok2} {
+		if err := s.Put(url, "alice", token.NewSecret(secret), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for url, want := range map[string]string{"ghcr.io": tok1, "https://quay.io/v2/": tok2} {
+		if _, secret, err := s.Get(url); err != nil || secret != want {
+			t.Errorf("get %s = %v, and another key's secret: %v", url, err, secret != want)
+		}
+	}
+}

@@ -91,7 +91,12 @@ type Locator interface {
 	// another key's, not this backend's) is passed over for the lookup Get
 	// does: GetAt never returns data other than what Get would return for
 	// key, save a value another client is replacing at that moment.
-	GetAt(ctx context.Context, key, at string) (data []byte, found string, err error)
+	//
+	// holds, if not nil, tells key's data from any other: a backend may
+	// then check the data at the place with it, rather than ask the
+	// keychain whose item it is (a call the Secret Service is slow to
+	// answer). Data it refuses is passed over, never returned.
+	GetAt(ctx context.Context, key, at string, holds func(data []byte) bool) (data []byte, found string, err error)
 }
 
 // Warmer is a Backend that can get ready for its calls ahead of them
@@ -119,9 +124,9 @@ func SetAt(ctx context.Context, b Backend, key string, data []byte) (found strin
 }
 
 // GetAt is b's GetAt when b is a Locator, else b.Get with found "".
-func GetAt(ctx context.Context, b Backend, key, at string) (data []byte, found string, err error) {
+func GetAt(ctx context.Context, b Backend, key, at string, holds func([]byte) bool) (data []byte, found string, err error) {
 	if l, ok := b.(Locator); ok {
-		return l.GetAt(ctx, key, at)
+		return l.GetAt(ctx, key, at, holds)
 	}
 	data, err = b.Get(ctx, key)
 	return data, "", err

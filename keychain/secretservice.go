@@ -119,13 +119,13 @@ func (b *secretService) Get(ctx context.Context, key string) ([]byte, error) {
 // another process created a newer one and died before sweeping the older:
 // Get would serve the newer. The next Set or Delete of the key sweeps,
 // and the place is gone then.
-func (b *secretService) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+func (b *secretService) GetAt(ctx context.Context, key, at string, holds func([]byte) bool) ([]byte, string, error) {
 	c, err := b.connect(ctx, "get")
 	if err != nil {
 		return nil, "", mapError(NameSecretService, "get", err)
 	}
 	if item, ok := c.placed(at); ok {
-		data, ok, err := c.getPlaced(ctx, key, item)
+		data, ok, err := c.getPlaced(ctx, key, item, holds)
 		if err != nil {
 			return nil, "", mapError(NameSecretService, "get", err)
 		}
@@ -158,36 +158,48 @@ func (c *client) placed(at string) (dbus.ObjectPath, bool) {
 	return dbus.ObjectPath(item), true
 }
 
-// getPlaced asks for item's attributes and secret at once and returns the
-// secret if the attributes make it key's item of this backend; the secret
-// of any other item is dropped unread. ok is false when the item is not
+// getPlaced reads item's secret and returns it if the item is key's of
+// this backend: as holds says, when the caller gave it (one call), else as
+// the item's attributes say (asked for at once with the secret). The
+// secret of any other item is dropped. ok is false when the item is not
 // key's, or the service answers with an error (no such object, locked):
 // GetAt then searches. err is a call that got no answer, which a search
 // would only meet again.
-func (c *client) getPlaced(ctx context.Context, key string, item dbus.ObjectPath) (data []byte, ok bool, err error) {
+func (c *client) getPlaced(ctx context.Context, key string, item dbus.ObjectPath, holds func([]byte) bool) (data []byte, ok bool, err error) {
 	s, err := c.openSession(ctx).path()
 	if err != nil {
 		return nil, false, unanswered(err)
 	}
 	obj := c.conn.Object(secretsName, item)
-	attrsCall := obj.GoWithContext(ctx, propGet, 0, nil, itemIface, "Attributes")
-	secretCall := obj.GoWithContext(ctx, itemIface+".GetSecret", 0, nil, s)
-	var v dbus.Variant
-	attrsErr := wait(ctx, attrsCall).Store(&v)
-	var sec ssSecret
-	secretErr := wait(ctx, secretCall).Store(&sec)
-	defer clear(sec.Value)
-	for _, err := range []error{attrsErr, secretErr} {
-		if err != nil {
-			return nil, false, unanswered(err)
-		}
+	var attrsCall *dbus.Call
+	if holds == nil {
+		attrsCall = obj.GoWithContext(ctx, propGet, 0, nil, itemIface, "Attributes")
 	}
-	attrs, _ := v.Value().(map[string]string)
-	if attrs["service"] != Service || attrs["username"] != key {
-		return nil, false, nil
+	var sec ssSecret
+	err = wait(ctx, obj.GoWithContext(ctx, itemIface+".GetSecret", 0, nil, s)).Store(&sec)
+	defer clear(sec.Value)
+	var v dbus.Variant
+	if err == nil && attrsCall != nil {
+		err = wait(ctx, attrsCall).Store(&v)
+	}
+	if err != nil {
+		return nil, false, unanswered(err)
 	}
 	data, ok = unpack(string(sec.Value))
-	return data, ok, nil // a bad encoding: Get says what is wrong
+	if !ok {
+		return nil, false, nil // a bad encoding: Get says what is wrong
+	}
+	if holds != nil {
+		ok = holds(data)
+	} else {
+		attrs, _ := v.Value().(map[string]string)
+		ok = attrs["service"] == Service && attrs["username"] == key
+	}
+	if !ok {
+		clear(data)
+		return nil, false, nil
+	}
+	return data, true, nil
 }
 
 // unanswered is err if it is no answer from the service (see answered),

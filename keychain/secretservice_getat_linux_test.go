@@ -48,16 +48,34 @@ func countCalls(t *testing.T, addr, member string) func() int64 {
 // secret of a place that is not key's current item: one a newer store
 // swept, one deleted, another key's, another collection's, a damaged
 // place. Each of those falls back to the search (or to not found) and
-// says where the item is now. On every implementation.
+// says where the item is now. On every implementation, with the item's
+// attributes telling whose it is, and with the caller's holds.
 func TestEachSecretServiceGetAt(t *testing.T) {
 	for _, impl := range implementations {
-		t.Run(impl.name, func(t *testing.T) {
-			s := impl.start(t)
+		for _, verify := range []string{"attributes", "holds"} {
+			t.Run(impl.name+"/"+verify, func(t *testing.T) { testGetAt(t, impl.name, impl.start(t), verify) })
+		}
+	}
+}
+
+func testGetAt(t *testing.T, impl string, s *keychaintest.SecretService, verify string) {
+	// The data of key k is "k=...": what holds checks.
+	holds := func(key string) func([]byte) bool {
+		if verify == "attributes" {
+			return nil
+		}
+		return func(data []byte) bool { return bytes.HasPrefix(data, []byte(key+"=")) }
+	}
+	getAt := func(ctx context.Context, b Backend, key, at string) ([]byte, string, error) {
+		return GetAt(ctx, b, key, at, holds(key))
+	}
+	{
+		{
 			use(t, s)
 			searches := countCalls(t, s.Addr(), "SearchItems")
 			b := WithTimeout(NewOS(), 10*time.Second)
 			ctx := context.Background()
-			one, two := []byte("one-"+testToken(t)), []byte("two-"+testToken(t))
+			one, two := []byte("one.example="+testToken(t)), []byte("two.example="+testToken(t))
 			// A store says where the new item is, unless the service
 			// created it through a prompt (KeePassXC): a get then says.
 			set := func(b Backend, key string, data []byte) string {
@@ -67,8 +85,8 @@ func TestEachSecretServiceGetAt(t *testing.T) {
 					t.Fatal(err)
 				}
 				if at == "" {
-					t.Logf("%s: SetAt of %s says no place", impl.name, key)
-					if _, at, err = GetAt(ctx, b, key, ""); err != nil {
+					t.Logf("%s: SetAt of %s says no place", impl, key)
+					if _, at, err = getAt(ctx, b, key, ""); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -81,7 +99,7 @@ func TestEachSecretServiceGetAt(t *testing.T) {
 			get := func(what, key, at string, want []byte, wantAt string, search bool) {
 				t.Helper()
 				before := searches()
-				data, found, err := GetAt(ctx, b, key, at)
+				data, found, err := getAt(ctx, b, key, at)
 				if err != nil || !bytes.Equal(data, want) || found != wantAt {
 					t.Errorf("%s: GetAt = %.12q, %q, %v; want %.12q at %q", what, data, found, err, want, wantAt)
 				}
@@ -100,14 +118,14 @@ func TestEachSecretServiceGetAt(t *testing.T) {
 
 			// Another store of the key (this process, or any other client of
 			// ours) makes a new item and sweeps the old: its place is stale.
-			newer := []byte("newer-" + testToken(t))
+			newer := []byte("one.example=newer-" + testToken(t))
 			other := WithTimeout(NewOS(), 10*time.Second)
 			at, err := SetAt(ctx, other, "one.example", newer)
 			if err != nil {
 				t.Fatal(err)
 			}
 			before := searches()
-			data, p1b, err := GetAt(ctx, b, "one.example", p1)
+			data, p1b, err := getAt(ctx, b, "one.example", p1)
 			if err != nil || !bytes.Equal(data, newer) || p1b == p1 || at != "" && p1b != at || searches() == before {
 				t.Errorf("place of a swept item: GetAt = %.12q, %q, %v; want %.12q at a new place (%q), found by a search", data, p1b, err, newer, at)
 			}
@@ -117,14 +135,14 @@ func TestEachSecretServiceGetAt(t *testing.T) {
 			if err := b.Delete(ctx, "two.example"); err != nil {
 				t.Fatal(err)
 			}
-			if data, found, err := GetAt(ctx, b, "two.example", p2); !errors.Is(err, ErrNotFound) || data != nil || found != "" {
+			if data, found, err := getAt(ctx, b, "two.example", p2); !errors.Is(err, ErrNotFound) || data != nil || found != "" {
 				t.Errorf("place of a deleted key: %.12q, %q, %v; want ErrNotFound", data, found, err)
 			}
 			// The place of another key's deleted item, now asked for that key.
-			if data, _, err := GetAt(ctx, b, "two.example", p1); !errors.Is(err, ErrNotFound) || data != nil {
+			if data, _, err := getAt(ctx, b, "two.example", p1); !errors.Is(err, ErrNotFound) || data != nil {
 				t.Errorf("another key's place for a deleted key: %.12q, %v; want ErrNotFound", data, err)
 			}
-		})
+		}
 	}
 }
 
@@ -142,7 +160,7 @@ func TestSecretServiceGetAtLocked(t *testing.T) {
 	if err := s.Lock(); err != nil {
 		t.Fatal(err)
 	}
-	data, found, err := GetAt(ctx, b, "locked.example", at)
+	data, found, err := GetAt(ctx, b, "locked.example", at, nil)
 	if !errors.Is(err, ErrLocked) || data != nil || found != "" {
 		t.Errorf("GetAt in a locked collection = %.12q, %q, %v; want ErrLocked", data, found, err)
 	}

@@ -86,7 +86,7 @@ func (t *timeoutBackend) SetAt(ctx context.Context, key string, data []byte) (st
 }
 
 // GetAt bounds b's GetAt, when b has one; else it is Get.
-func (t *timeoutBackend) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+func (t *timeoutBackend) GetAt(ctx context.Context, key, at string, holds func([]byte) bool) ([]byte, string, error) {
 	l, ok := t.b.(Locator)
 	if !ok {
 		data, err := t.Get(ctx, key)
@@ -94,7 +94,7 @@ func (t *timeoutBackend) GetAt(ctx context.Context, key, at string) ([]byte, str
 	}
 	var found string // written by the call, read only once it returned
 	data, err := bounded(ctx, t, "get", func(ctx context.Context) ([]byte, error) {
-		data, f, err := l.GetAt(ctx, key, at)
+		data, f, err := l.GetAt(ctx, key, at, holds)
 		found = f
 		return data, err
 	})

@@ -162,7 +162,7 @@ func (b *locatingBackend) SetAt(ctx context.Context, key string, data []byte) (s
 	return "place:" + key, nil
 }
 
-func (b *locatingBackend) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+func (b *locatingBackend) GetAt(ctx context.Context, key, at string, _ func([]byte) bool) ([]byte, string, error) {
 	b.wait(ctx)
 	return []byte("v:" + key + "@" + at), "place:" + key, nil
 }
@@ -171,7 +171,7 @@ func (b *locatingBackend) GetAt(ctx context.Context, key, at string) ([]byte, st
 // turns it into Get (no place) for a backend that is not one.
 func TestWithTimeoutGetAt(t *testing.T) {
 	ctx := context.Background()
-	data, found, err := GetAt(ctx, WithTimeout(&locatingBackend{}, time.Second), "k", "p")
+	data, found, err := GetAt(ctx, WithTimeout(&locatingBackend{}, time.Second), "k", "p", nil)
 	if err != nil || string(data) != "v:k@p" || found != "place:k" {
 		t.Errorf("GetAt through WithTimeout = %q, %q, %v", data, found, err)
 	}
@@ -181,13 +181,13 @@ func TestWithTimeoutGetAt(t *testing.T) {
 	if found, err := SetAt(ctx, WithTimeout(&blockingBackend{}, time.Second), "k", nil); err != nil || found != "" {
 		t.Errorf("SetAt of a backend that is no Locator = %q, %v", found, err)
 	}
-	data, found, err = GetAt(ctx, WithTimeout(&blockingBackend{}, time.Second), "k", "p")
+	data, found, err = GetAt(ctx, WithTimeout(&blockingBackend{}, time.Second), "k", "p", nil)
 	if err != nil || string(data) != "v:k" || found != "" {
 		t.Errorf("GetAt of a backend that is no Locator = %q, %q, %v", data, found, err)
 	}
 	slow := &locatingBackend{blockingBackend{delay: -1, release: make(chan struct{})}}
 	defer close(slow.release)
-	if data, found, err := GetAt(ctx, WithTimeout(slow, 50*time.Millisecond), "k", "p"); !errors.Is(err, ErrTimeout) || data != nil || found != "" {
+	if data, found, err := GetAt(ctx, WithTimeout(slow, 50*time.Millisecond), "k", "p", nil); !errors.Is(err, ErrTimeout) || data != nil || found != "" {
 		t.Errorf("GetAt past the deadline = %q, %q, %v; want ErrTimeout", data, found, err)
 	}
 }

@@ -207,7 +207,7 @@ func (m *Memory) SetAt(ctx context.Context, key string, data []byte) (string, er
 // GetAt is Get that also says where the item is: a place that changes with
 // every Set of the key (a replace makes a new item, as on the Secret
 // Service). Memory needs no hint; at is only logged (Call.At).
-func (m *Memory) GetAt(ctx context.Context, key, at string) ([]byte, string, error) {
+func (m *Memory) GetAt(ctx context.Context, key, at string, _ func([]byte) bool) ([]byte, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	log := func(err error) error {

@@ -52,10 +52,11 @@ var Keychains = []Keychain{
 	{Name: ImplGnomeKeyring, Backend: "secretservice", Daemon: true, available: Available, start: secretService(StartSecretService)},
 	{Name: ImplKeePassXC, Backend: "secretservice", Daemon: true, available: KeePassXCAvailable,
 		start: secretService(func(dir string) (*SecretService, error) { return StartKeePassXCDir(dir, KeePassXCOptions{}) })},
+	// The wallet opened as pam_kwallet opens it at login, with no display:
+	// its collection says Locked until the helper unlocks it, which needs
+	// no dialog.
 	{Name: ImplKWallet, Backend: "secretservice", Daemon: true, available: KWalletAvailable,
-		start: secretService(func(dir string) (*SecretService, error) {
-			return StartKWalletDir(dir, KWalletOptions{Unlocked: true})
-		})},
+		start: secretService(func(dir string) (*SecretService, error) { return StartKWalletDir(dir, KWalletOptions{}) })},
 	{Name: "wine", Backend: "wincred", Daemon: true, available: WineAvailable, start: startWineKeychain},
 }
 

@@ -603,19 +603,27 @@ func copyFile(from, to string) error {
 const HelperPackage = "github.com/docker-credential-pat/docker-credential-pat/cmd/docker-credential-pat"
 
 var (
-	helperOnce sync.Once
-	helperExe  string
-	helperErr  error
+	helperMu  sync.Mutex
+	helperExe string // "" until built, and after CleanupWine
 )
 
-// WindowsHelper builds the helper for windows/amd64, once per process, and
-// returns the path of the .exe. It lives in a directory named after this
-// process, which CleanupWine removes (and sweepWine, in a later run, if
-// this one was killed). The go command must be able to build the module
-// from the working directory, as it can in a test of one of its packages.
+// WindowsHelper builds the helper for windows/amd64, once per process
+// (again after CleanupWine), and returns the path of the .exe. It lives in
+// a directory named after this process, which CleanupWine removes (and
+// sweepWine, in a later run, if this one was killed). The go command must
+// be able to build the module from the working directory, as it can in a
+// test of one of its packages.
 func WindowsHelper() (string, error) {
-	helperOnce.Do(func() { helperExe, helperErr = buildWindowsHelper() })
-	return helperExe, helperErr
+	helperMu.Lock()
+	defer helperMu.Unlock()
+	if helperExe == "" {
+		exe, err := buildWindowsHelper()
+		if err != nil {
+			return "", err
+		}
+		helperExe = exe
+	}
+	return helperExe, nil
 }
 
 func buildWindowsHelper() (string, error) {
@@ -648,9 +656,13 @@ func helperDir(owner string) string {
 
 // CleanupWine removes what the Wine harness of this process keeps beyond
 // its tests (the Windows helper it built); call it from TestMain after the
-// tests ran. The template prefix stays, for the next run.
+// tests ran, or when a test is done with it (the next WindowsHelper builds
+// it again). The template prefix stays, for the next run.
 func CleanupWine() {
+	helperMu.Lock()
+	defer helperMu.Unlock()
 	os.RemoveAll(helperDir(ownerMark()))
+	helperExe = ""
 }
 
 // WriteWrapper writes dir/name, a shell script that runs the Windows

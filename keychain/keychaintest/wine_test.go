@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +56,9 @@ func TestWine(t *testing.T) {
 		if stderr.Len() > 0 {
 			t.Logf("%s: stderr: %s", args[0], stderr.String())
 		}
+		if strings.Contains(stderr.String(), "could not record") {
+			t.Errorf("%s: %s", args[0], stderr.String())
+		}
 		return string(out), err == nil, took
 	}
 
@@ -91,6 +95,25 @@ func TestWine(t *testing.T) {
 			t.Logf("%s under Wine: median %v of %d (min %v)", c.action, took[len(took)/2].Round(time.Millisecond), len(took), took[0].Round(time.Millisecond))
 		}
 	}
+	// Gets in parallel, as a docker compose pull makes them: each counts
+	// its use. Windows refuses to replace a file another process has open
+	// unless that one shares it for deletion (the use record, the index).
+	before := useCount(t, run)
+	var wg sync.WaitGroup
+	const parallel = 8
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok, _ := run("wine.example.com", "get"); !ok {
+				t.Error("a get in parallel failed")
+			}
+		}()
+	}
+	wg.Wait()
+	if after := useCount(t, run); after != before+parallel {
+		t.Errorf("useCount went from %d to %d after %d gets in parallel", before, after, parallel)
+	}
 	if out, ok, _ := run("", "list"); !ok || out != `{"https://wine.example.com":"alice"}`+"\n" && out != `{"wine.example.com":"alice"}`+"\n" {
 		t.Errorf("list: ok=%v %q", ok, out)
 	}
@@ -116,4 +139,15 @@ func TestWine(t *testing.T) {
 			t.Errorf("pid %d still running after Stop", pid)
 		}
 	}
+}
+
+// useCount is the useCount inspect --json gives for wine.example.com.
+func useCount(t *testing.T, run func(string, ...string) (string, bool, time.Duration)) int {
+	t.Helper()
+	out, ok, _ := run("", "inspect", "wine.example.com", "--json")
+	var e struct{ UseCount *int }
+	if err := json.Unmarshal([]byte(out), &e); !ok || err != nil || e.UseCount == nil {
+		t.Fatalf("inspect --json: ok=%v err=%v: %s", ok, err, out)
+	}
+	return *e.UseCount
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+
+	"github.com/rogpeppe/go-internal/robustio"
 )
 
 // WriteFile replaces path with data so that a reader, or the next run
@@ -51,7 +53,11 @@ func Write(path string, data []byte, perm os.FileMode, durable bool) (err error)
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	// On Windows a file that another process has open cannot be replaced
+	// (Access is denied) until it closes it, which a reader of a state
+	// file does within microseconds: robustio retries for up to 2 s there,
+	// and is os.Rename elsewhere.
+	if err = robustio.Rename(tmp, path); err != nil {
 		return err
 	}
 	if !durable {
