@@ -134,13 +134,13 @@ func Run(s *credstore.Store, opts Options) Report {
 	d := &doctor{s: s, opts: opts, now: s.Now().UTC()}
 	d.backend()
 	d.dockerConfig()
+	// Permissions first: the store refuses a state directory that others
+	// can write, so the repair that closes it comes before reading it.
+	d.permissions()
 	if d.index() {
-		d.permissions()
 		d.interrupted()
 		d.agreement()
 		d.tokens()
-	} else {
-		d.permissions()
 	}
 	return d.r
 }

@@ -42,3 +42,23 @@ func TestDoctorRepairDoesNotFollowUsesLink(t *testing.T) {
 		t.Errorf("the file in the linked directory is now %v, %v", st, err)
 	}
 }
+
+// A state directory others can write fails the index check (the store
+// refuses it) until doctor --repair closes it, in the same run.
+func TestDoctorRepairClosesAnOpenStateDir(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "me", credstoretest.GitHub("ghp_"))
+	if err := os.Chmod(f.dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if c := only(t, Run(f.s, doctorOpts(t, false)), CheckIndex); c.Status != StatusFail || c.Hint != "chmod 700 "+f.dir {
+		t.Errorf("index check of an open state dir = %+v", c)
+	}
+	r := Run(f.s, doctorOpts(t, true))
+	if c := only(t, r, CheckPermissions); c.Status != StatusOK || c.Repaired != "chmod 0700 "+f.dir {
+		t.Errorf("permissions check with --repair = %+v", c)
+	}
+	if c := only(t, r, CheckIndex); c.Status != StatusOK {
+		t.Errorf("index check after the repair = %+v", c)
+	}
+}

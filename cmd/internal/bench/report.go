@@ -565,24 +565,30 @@ const whyText = `
   floor, the harder the get / version ratio. Start-up work is guarded: a test fails if any
   package of ours allocates more than 64 KiB at init (a regexp compiled at init once cost every
   get 20 ms).
-- **The Secret Service exchange.** Timestamps inside one get process (N=1, separate run) put
-  about 4 ms between reading stdin and exiting: connecting to the session bus (godbus's
-  handshake, five exchanges with dbus-daemon, then Hello: about 1 ms); the greeting, a read of
-  the Service's Collections property that must be answered before anything else is sent, since
-  a first message that needs gnome-keyring's per-client record can abort the daemon (0.6 ms);
-  Locked, SearchItems and OpenSession sent together (1 ms); GetSecret (0.6 ms); counting the use
-  (0.5 ms); finding the entry in the index (0.15 ms). go-keyring alone made nine calls for a
-  get, one after another; the backend now makes five in three round trips. Each answer from
-  gnome-keyring takes about 0.6 ms, so the exchange alone is about the size of the process
-  floor: that, not our code, is why get / version stays above 2.5 with the Secret Service and
-  not with the kernel keyring.
+- **The Secret Service exchange.** A get goes to the item where its store put it (the place
+  SetAt returned, kept in the index entry; a place a get had to search for is kept in the use
+  record): no SearchItems, which grows with the number of items, and no Locked read. While it
+  reads the index, a goroutine connects (dialBus: the handshake sent at once and Hello not
+  awaited, one round trip where godbus's takes five), greets and opens the session; then one
+  GetSecret, whose payload must name the key (holds) before it is served; anything else falls
+  back to the search. Timestamps inside get processes at N=1,000 (separate runs, a machine at
+  load 13 to 21): index read 0.35-0.7 ms (about 0.1 ms of it encoding/json's first decode of an
+  entry); connecting 0.3-0.5 ms; the greeting 0.5-1.2 ms, a read of the Service's Collections
+  property that must be answered before anything else is sent, since a first message that needs
+  gnome-keyring's per-client record can abort the daemon; OpenSession 0.3-0.6 ms; GetSecret
+  0.6-1.0 ms; counting the use 0.2-0.4 ms. Three gnome-keyring round trips stay, one after
+  another, and cannot be merged: the greeting before anything else, OpenSession before the
+  GetSecret that names its session. Asking for the item's attributes beside GetSecret, to tell
+  whose it is, cost about 2 ms more per get at that load (gnome-keyring answers each call
+  slowly when busy), hence the payload check. Each gnome-keyring answer is worth a good part of
+  the process floor, which is why get / version stays well above the kernel keyring's.
 - **Counting the use** writes a record of about 200 bytes for the one entry (uses/ in the state
-  directory) under the index lock; the index is not rewritten. On the kernel keyring get grows
-  by about 0.5 ms from N=1 to N=1,000 (reading the larger index). On the Secret Service it grows
-  more, mostly inside gnome-keyring: the backend's calls on a fresh connection took 1.6 ms with
-  1 item in the collection and 2.3 ms with 1,000 (separate measurement; SearchItems alone 0.9 ms
-  at 1,000). docker-credential-secretservice's get grows more still. That is what takes
-  get / version at N=1,000 furthest from the limit.
+  directory) under the index lock; the index is not rewritten. The index is read in one pass
+  through a 64 KiB buffer, each line's shape checked and only the entry asked for decoded (reading
+  the whole 480 KB file into fresh memory cost a new process 0.1-0.3 ms more), and a miss is
+  answered from the same pass. With the search gone, get is flat in N: in focused runs (get and
+  version interleaved, 40 runs, load 13 to 21) get N=1,000 / get N=1 was 0.92-1.01, against
+  1.25-1.32 for the search before.
 - **list** reads the index alone (one line an entry, scanned without a JSON decoder) and is
   independent of the keychain: a few thousandths of secretservice at N=1,000, whose list asks the keyring
   for every item (and returns its labels, not the server URLs).

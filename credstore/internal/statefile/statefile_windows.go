@@ -11,9 +11,9 @@ import (
 // openNoFollow refuses a symbolic link by looking first: Windows has no
 // O_NOFOLLOW, and no FIFOs that an open would wait on. It opens for
 // reading with FILE_SHARE_DELETE, which os.Open does not ask for: without
-// it, no other process can replace a state file while this one reads it
-// (the rename fails with "Access is denied"). Wine then replaces it at
-// once; Windows may still refuse until the reader closes the file, which
+// it, no other process can replace a state file while this one reads it,
+// not even with the POSIX semantics of recent Windows. Wine 8.0 (and a
+// classic MoveFileEx) still refuse until the reader closes the file, which
 // atomicfile waits for.
 func openNoFollow(path string, create bool) (*os.File, error) {
 	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
@@ -31,6 +31,11 @@ func openNoFollow(path string, create bool) (*os.File, error) {
 		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
 		nil, disposition, windows.FILE_ATTRIBUTE_NORMAL, 0)
 	if err != nil {
+		if st, serr := os.Lstat(path); serr == nil && st.IsDir() {
+			// CreateFile opens no directory: os.Open does, and Open then
+			// refuses it as not a regular file, with its fix.
+			return os.Open(path)
+		}
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	return os.NewFile(uintptr(h), path), nil
