@@ -25,9 +25,12 @@ func TestPackUnpack(t *testing.T) {
 			t.Errorf("%q stored as %q, not plain text", data, s)
 		}
 	}
-	// Text is stored as it is.
+	// Text is stored as it is; a '{' (a KeePassXC placeholder) is not.
 	if got := pack([]byte("dckr_pat_x")); got != "dckr_pat_x" {
 		t.Errorf("a token was stored as %q", got)
+	}
+	if got := pack([]byte(`{"secret":"x"}`)); !strings.HasPrefix(got, encodedPrefix) || strings.Contains(got, "{") {
+		t.Errorf("JSON was stored as %q, want it encoded", got)
 	}
 	if _, ok := unpack(encodedPrefix + "!!"); ok {
 		t.Error("bad base64 after the prefix was accepted")

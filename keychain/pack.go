@@ -9,9 +9,14 @@ import (
 // Item encoding of the Secret Service backend. Its items are text (content
 // type text/plain, which other implementations may take at its word, and
 // what go-keyring wrote for earlier versions): data that is not plain text
-// (invalid UTF-8 or a NUL), or that starts with the prefix, is stored as
-// encodedPrefix + standard base64; everything else, tokens included, is
-// stored as it is, so `secret-tool lookup` shows it and nothing grows.
+// (invalid UTF-8 or a NUL), that starts with the prefix, or that holds a
+// '{' is stored as encodedPrefix + standard base64; everything else, bare
+// tokens included, is stored as it is, so `secret-tool lookup` shows it
+// and nothing grows. KeePassXC 2.7.4 reads a '{' in a password as the
+// start of a placeholder ({USERNAME}, {REF:...}): a JSON value made it log
+// "Maximum depth of replacement has been reached" on every store and, after
+// a few stores and deletes, crash (segfault in 4 of 9 runs of ten quick
+// replaces; none in 9 with the same values encoded).
 const encodedPrefix = "dcp-b64:"
 
 func pack(data []byte) string {
@@ -22,7 +27,7 @@ func pack(data []byte) string {
 }
 
 func needsEncoding(data []byte) bool {
-	return !utf8.Valid(data) || strings.IndexByte(string(data), 0) >= 0 ||
+	return !utf8.Valid(data) || strings.ContainsAny(string(data), "\x00{") ||
 		strings.HasPrefix(string(data), encodedPrefix)
 }
 

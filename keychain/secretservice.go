@@ -23,8 +23,9 @@ import (
 // collection if there is one, else the default alias (where go-keyring,
 // which wrote the items of earlier versions, put them), with the
 // attributes service=Service and username=key, the label go-keyring gave
-// ("Password for '<key>' on 'docker-credential-pat'"), a "plain" session
-// and the data as text (see pack). It works the same with gnome-keyring,
+// ("Password for '<key>' on 'docker-credential-pat'") followed by " #" and
+// the item's generation (KWallet names its entries after labels), a
+// "plain" session and the data as text (see pack). It works the same with gnome-keyring,
 // KeePassXC and KWallet:
 //
 //   - A Set never asks the service to replace an item (KeePassXC 2.7.4
@@ -311,10 +312,11 @@ func (c *client) create(ctx context.Context, key string, data []byte) (dbus.Obje
 	if err != nil {
 		return "", err
 	}
+	gen := c.b.generation()
 	props := map[string]dbus.Variant{
-		itemIface + ".Label": dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", key, Service)),
+		itemIface + ".Label": dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s' #%s", key, Service, gen)),
 		itemIface + ".Attributes": dbus.MakeVariant(map[string]string{
-			"service": Service, "username": key, genAttr: c.b.generation()}),
+			"service": Service, "username": key, genAttr: gen}),
 	}
 	secret := ssSecret{Session: s, Parameters: []byte{}, Value: []byte(pack(data)), ContentType: contentType}
 	var item, prompt dbus.ObjectPath

@@ -80,14 +80,14 @@ func TestEachSecretServiceStoreReplaceGet(t *testing.T) {
 				data := []byte(fmt.Sprintf(`{"Username":"u%d","Secret":"%s"}`, i, testToken(t)))
 				start := time.Now()
 				if err := b.Set(ctx, key, data); err != nil {
-					t.Fatalf("Set #%d: %v", i+1, err)
+					t.Fatalf("Set #%d: %v%s", i+1, err, died(s))
 				}
 				sets = append(sets, time.Since(start))
 				start = time.Now()
 				got, err := b.Get(ctx, key)
 				gets = append(gets, time.Since(start))
 				if err != nil || !bytes.Equal(got, data) {
-					t.Fatalf("Get after Set #%d: %d bytes, %v; want the value just stored", i+1, len(got), err)
+					t.Fatalf("Get after Set #%d: %d bytes, %v; want the value just stored%s", i+1, len(got), err, died(s))
 				}
 				if n := len(items(t, key)); n != 1 {
 					t.Fatalf("%d items after Set #%d, want 1", n, i+1)
@@ -108,6 +108,18 @@ func TestEachSecretServiceStoreReplaceGet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// died says whether the daemon died, waiting a little for its exit to be
+// seen, for a failure's message.
+func died(s *keychaintest.SecretService) string {
+	for range 20 {
+		if err := s.Err(); err != nil {
+			return "; " + err.Error()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return ""
 }
 
 // spread is "min-median-max" of ds, in milliseconds.
@@ -155,8 +167,9 @@ func TestKWalletPamOpenServesWithoutDisplay(t *testing.T) {
 }
 
 // A closed wallet needs its password in a dialog: with no display the
-// answer is ErrLocked (the prompt dismissed), not a wait for the deadline.
-func TestKWalletClosedNoDisplayIsLocked(t *testing.T) {
+// answer is ErrLocked (the prompt dismissed), not a wait for the deadline;
+// with one, the prompt deadline applies.
+func TestKWalletClosedWallet(t *testing.T) {
 	s := keychaintest.StartKWallet(t, keychaintest.KWalletOptions{Closed: true, Short: testing.Short()})
 	use(t, s)
 	b := WithTimeout(NewOS(), 10*time.Second)
@@ -164,6 +177,23 @@ func TestKWalletClosedNoDisplayIsLocked(t *testing.T) {
 	_, err := b.Get(ctx, "kwallet.example")
 	assertLocked(t, true, "get", err)
 	assertLocked(t, true, "set", b.Set(ctx, "kwallet.example", []byte("x")))
+
+	// With a display, the password dialog gets the prompt deadline, and
+	// OnPrompt names KWallet.
+	t.Setenv("DISPLAY", ":99")
+	var told []string
+	pb, _, err := Open(NameSecretService, Options{Timeout: time.Second, PromptTimeout: 2 * time.Second,
+		OnPrompt: func(who string) { told = append(told, who) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pb.Get(ctx, "kwallet.example")
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "dialog of KWallet was not answered within 2s") {
+		t.Errorf("get with a display and an unanswered dialog: %v, want the prompt deadline's timeout", err)
+	}
+	if !slices.Equal(told, []string{"KWallet"}) {
+		t.Errorf("OnPrompt calls: %q, want one naming KWallet", told)
+	}
 }
 
 // KeePassXC with its default access confirmation: reading an item another

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // helper runs the helper binary with an environment of its own.
@@ -29,6 +31,9 @@ func newHelper(t *testing.T, backend string, extraEnv ...string) *helper {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "DOCKER_CREDENTIAL_PAT_STATE_DIR="+t.TempDir(), "DOCKER_CREDENTIAL_PAT_BACKEND="+backend)
+	if backend == "keyctl" { // a kernel keyring of the test's own, never the user's
+		env = append(env, keychaintest.StartKeychain(t, "keyctl", testing.Short()).Env()...)
+	}
 	return &helper{t: t, bin: bin, env: append(env, extraEnv...)}
 }
 
