@@ -823,9 +823,45 @@ func greet(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
 
 // greetConn is greet returning the connection's greeting.
 func greetConn(ctx context.Context, conn *dbus.Conn) (*greeting, error) {
-	if g := greeted.Load(); g != nil && g.conn == conn {
-		return g, nil
+	for {
+		if g := greeted.Load(); g != nil && g.conn == conn {
+			return g, nil
+		}
+		// One greeting per connection at a time: a get greets from its
+		// warm-up and its call at once, and a second Collections read would
+		// only queue ahead of the OpenSession that follows the first.
+		greeting1.Lock()
+		if greeting1.conn == conn {
+			done := greeting1.done
+			greeting1.Unlock()
+			select {
+			case <-done:
+				continue // greeted, or failed: then greet here
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		greeting1.conn, greeting1.done = conn, done
+		greeting1.Unlock()
+		g, err := greetNow(ctx, conn)
+		greeting1.Lock()
+		greeting1.conn, greeting1.done = nil, nil
+		greeting1.Unlock()
+		close(done)
+		return g, err
 	}
+}
+
+// greeting1 is the greeting in flight, if any.
+var greeting1 struct {
+	sync.Mutex
+	conn *dbus.Conn
+	done chan struct{} // closed when it ends
+}
+
+// greetNow sends the greeting on conn and records what it learnt.
+func greetNow(ctx context.Context, conn *dbus.Conn) (*greeting, error) {
 	var v dbus.Variant
 	err := conn.Object(secretsName, secretsPath).
 		CallWithContext(ctx, propGet, 0, serviceIface, "Collections").Store(&v)

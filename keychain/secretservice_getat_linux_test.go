@@ -165,3 +165,33 @@ func TestSecretServiceGetAtLocked(t *testing.T) {
 		t.Errorf("GetAt in a locked collection = %.12q, %q, %v; want ErrLocked", data, found, err)
 	}
 }
+
+// A get's warm-up and its call, at once on a fresh connection, greet the
+// Secret Service once: a second Collections read would queue ahead of the
+// OpenSession after the first.
+func TestSecretServiceGreetsOnce(t *testing.T) {
+	s := keychaintest.Start(t, testing.Short())
+	use(t, s)
+	ctx := context.Background()
+	b := WithTimeout(NewOS(), 10*time.Second)
+	if err := b.Set(ctx, "once.example", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	greetings := countCalls(t, s.Addr(), "Get")
+	for range 5 {
+		shared.Lock()
+		shared.conn.Close() // a new process's first get: a new connection
+		shared.Unlock()
+		before := greetings()
+		done := make(chan struct{})
+		go func() { Warm(ctx, b); close(done) }()
+		if data, _, err := GetAt(ctx, b, "once.example", "", nil); err != nil || string(data) != "v" {
+			t.Fatalf("GetAt = %q, %v", data, err)
+		}
+		<-done
+		// The lock check reads Locked, a Get too: a search reads it once.
+		if n := greetings() - before; n != 2 {
+			t.Errorf("a get with its warm-up made %d property reads, want 2 (the greeting and Locked)", n)
+		}
+	}
+}
