@@ -52,6 +52,10 @@ func LoadPolicy(dir string) (*Policy, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}
+	var refused *statefile.Refusal
+	if errors.As(err, &refused) {
+		return nil, err // names the file and the fix
+	}
 	if err != nil {
 		return nil, fmt.Errorf("policy file %s: %w", path, err)
 	}

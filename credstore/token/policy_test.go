@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 )
 
@@ -268,5 +269,19 @@ func TestRefusalsNeverContainTheSecret(t *testing.T) {
 	}
 	if n < len(secrets)*len(servers) {
 		t.Fatalf("only %d refusals checked", n)
+	}
+}
+
+// A policy file larger than any policy (a sparse 1 GB file here) is
+// refused without being read, naming the file and the fix.
+func TestLoadPolicyRefusesHugeFile(t *testing.T) {
+	dir := writePolicy(t, `{"opaqueTokenRegistries": []}`)
+	path := filepath.Join(dir, PolicyFile)
+	if err := os.Truncate(path, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadPolicy(dir)
+	if !errors.Is(err, statefile.ErrTooLarge) || strings.Count(err.Error(), path) != 1 {
+		t.Fatalf("LoadPolicy of a 1 GB file = %v", err)
 	}
 }
