@@ -597,7 +597,11 @@ func (c *client) prompt(ctx context.Context, prompt dbus.ObjectPath, hint string
 		person = nil
 		if !c.b.canPrompt() {
 			c.dismiss(prompt)
-			return c.lockedError("a dialog waits for a person and no display can show it", hint)
+			why := "the keychain wants a person to allow this in a dialog, and no display can show one"
+			if hint == hintSSLocked {
+				why = "unlocking it needs a person to answer a dialog, and no display can show one"
+			}
+			return c.lockedError(why, hint)
 		}
 		who := c.b.whoShows(c.conn)
 		if extendDeadline(ctx, c.b.promptTimeout, who) {
