@@ -264,6 +264,15 @@ func (s *Store) RebuildIndex(extra []string) (aside string, rebuilt []string, er
 				continue
 			}
 			e, err := s.itemEntry(s.ctx, b, key, now, true)
+			if keychainDown(err) {
+				// A rebuild without the entries a locked, gone or
+				// silent keychain holds would lose them from the index:
+				// the damaged index goes back where it was instead.
+				if rerr := os.Rename(aside, path); rerr != nil {
+					return aside, nil, fmt.Errorf("%w (the damaged index stays at %s: %v)", err, aside, rerr)
+				}
+				return "", nil, err
+			}
 			if err != nil {
 				continue
 			}
@@ -284,6 +293,13 @@ func (s *Store) RebuildIndex(extra []string) (aside string, rebuilt []string, er
 		return aside, nil, err
 	}
 	return aside, rebuilt, nil
+}
+
+// keychainDown reports whether err is the keychain failing to answer, as
+// opposed to not holding the item (or holding one that is not ours).
+func keychainDown(err error) bool {
+	var ke *keychain.Error
+	return errors.As(err, &ke) && !errors.Is(err, keychain.ErrNotFound)
 }
 
 // sameItem reports whether the item b holds under key has the secret

@@ -136,7 +136,7 @@ func TestEachSecretServiceConcurrent(t *testing.T) {
 	for _, impl := range implementations {
 		t.Run(impl.name, func(t *testing.T) {
 			if impl.name == keychaintest.ImplKeePassXC {
-				t.Skip("KeePassXC 2.7.4 crashes when a CreateItem arrives during another client's SearchItems")
+				t.Skip("KeePassXC 2.7.4 crashes (SIGSEGV, reproduced 4 of 4 runs) when a CreateItem arrives during another client's SearchItems: a daemon bug, noted on issue 10")
 			}
 			use(t, impl.start(t))
 			concurrent(t, WithTimeout(NewOS(), 20*time.Second), 8, 10)
@@ -181,9 +181,14 @@ func TestKWalletClosedWallet(t *testing.T) {
 	// With a display, the password dialog gets the prompt deadline, and
 	// OnPrompt names KWallet.
 	t.Setenv("DISPLAY", ":99")
+	var mu sync.Mutex // OnPrompt runs in the call's goroutine
 	var told []string
 	pb, _, err := Open(NameSecretService, Options{Timeout: time.Second, PromptTimeout: 2 * time.Second,
-		OnPrompt: func(who string) { told = append(told, who) }})
+		OnPrompt: func(who string) {
+			mu.Lock()
+			told = append(told, who)
+			mu.Unlock()
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +196,8 @@ func TestKWalletClosedWallet(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "dialog of KWallet was not answered within 2s") {
 		t.Errorf("get with a display and an unanswered dialog: %v, want the prompt deadline's timeout", err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if !slices.Equal(told, []string{"KWallet"}) {
 		t.Errorf("OnPrompt calls: %q, want one naming KWallet", told)
 	}

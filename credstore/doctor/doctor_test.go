@@ -273,3 +273,32 @@ func TestDoctorCheckNames(t *testing.T) {
 		}
 	}
 }
+
+// A keychain that cannot answer while the index is rebuilt (locked, or its
+// daemon gone) must not leave an index without the entries it holds: the
+// repair fails, naming the cause, and the damaged index stays in place.
+func TestDoctorRebuildKeepsIndexWhenKeychainFails(t *testing.T) {
+	f := newFixture(t)
+	f.add("a.example.com", "alice", credstoretest.GitHub("ghp_"))
+	cut := `{"version": 1, "entries": {` + "\n" + `    "a.example.com": {"serverURL":`
+	if err := os.WriteFile(f.s.IndexPath(), []byte(cut), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.kc.FailAfter(0, &keychain.Error{Backend: "memory", Op: "get", Kind: keychain.ErrLocked})
+	opts := doctorOpts(t, true)
+	c := only(t, Run(f.s, opts), "index")
+	if c.Status == StatusOK || !strings.Contains(c.Repaired, "keyring is locked") {
+		t.Errorf("index check with a locked keychain = %+v, want a failure and no repair", c)
+	}
+	if got, _ := os.ReadFile(f.s.IndexPath()); string(got) != cut {
+		t.Errorf("index after the failed rebuild = %q, want the damaged index back", got)
+	}
+	if matches, _ := filepath.Glob(f.s.IndexPath() + ".corrupt-*"); len(matches) != 0 {
+		t.Errorf("damaged index moved aside as %q", matches)
+	}
+	f.kc.ClearFailures()
+	c = only(t, Run(f.s, opts), "index")
+	if c.Status != StatusOK || !strings.Contains(c.Repaired, "rebuilt 1 entry") {
+		t.Errorf("index check once the keychain answers = %+v", c)
+	}
+}
