@@ -118,6 +118,9 @@ func CheckDescription(d string) error {
 	if len(d) > maxDescription || !utf8.ValidString(d) || strings.ContainsFunc(d, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return fmt.Errorf("invalid description: it must be valid UTF-8 without control characters, at most %d bytes", maxDescription)
 	}
+	if token.HoldsToken(d) {
+		return token.ErrHoldsToken
+	}
 	return nil
 }
 

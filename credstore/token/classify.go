@@ -6,6 +6,7 @@
 package token
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -312,3 +313,21 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+// HoldsToken reports whether text meant to be shown (a scope, a
+// description) holds a word with the shape of a known token format or a
+// JWT: a token pasted in the wrong place, which must not be kept where ls
+// and inspect print it.
+func HoldsToken(text string) bool {
+	for _, w := range strings.Fields(text) {
+		// A known prefix alone ("dckr_pat_") is a word about tokens; a
+		// long word with one is a token, mangled or not.
+		if c, ok := classifyFormat(w); ok && (c.Class == ClassToken || len(w) >= 20) || looksLikeJWT(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrHoldsToken refuses text that HoldsToken.
+var ErrHoldsToken = errors.New("this holds what looks like a token, which is never kept as text: pass a token on stdin")

@@ -44,6 +44,9 @@ func ParseScope(s string) (Scope, error) {
 	}
 	typ, rest, ok := strings.Cut(t, ":")
 	if !ok || !scopeTypes[strings.ToLower(typ)] {
+		if HoldsToken(t) {
+			return Scope{}, ErrHoldsToken
+		}
 		return Scope{Text: t}, nil
 	}
 	bad := fmt.Errorf("scope %q: want %s:NAME:ACTIONS such as repository:myteam/myapi:pull,push", t, strings.ToLower(typ))

@@ -45,3 +45,27 @@ func TestParseScope(t *testing.T) {
 		}
 	}
 }
+
+// A token pasted as a scope or in a description is refused, never kept as
+// text that ls and inspect print.
+func TestTextHoldingATokenIsRefused(t *testing.T) {
+	r := newRand(t)
+	for _, tok := range []string{
+		"dckr_pat_" + randFrom(r, urlSafe, 27), genGitHub(r, "ghp_", 36), "glpat-" + randFrom(r, urlSafe, 20),
+		genJWT(r, map[string]any{"exp": 1}),
+	} {
+		for _, text := range []string{tok, "  " + tok + " ", "ci token " + tok} {
+			if _, err := ParseScope(text); err != ErrHoldsToken {
+				t.Errorf("ParseScope(a text with a %s… token) = %v, want ErrHoldsToken", tok[:4], err)
+			}
+			if !HoldsToken(text) {
+				t.Errorf("HoldsToken misses a %s… token", tok[:4])
+			}
+		}
+	}
+	for _, text := range []string{"read-only", "laptop pulls", "ci: nightly builds", "dckr_pat_ tokens rotate monthly"} {
+		if HoldsToken(text) {
+			t.Errorf("HoldsToken(%q) = true", text)
+		}
+	}
+}

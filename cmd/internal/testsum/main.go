@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
@@ -240,7 +241,7 @@ func (s *summary) report(ci bool) bool {
 		ok = false
 	}
 	if untracked := skipped - tracked; ci && untracked > 0 {
-		fmt.Fprintf(s.w, "CI=true: %d tests skipped without naming the issue that tracks why, and nothing else may be skipped in CI\n", untracked)
+		fmt.Fprintf(s.w, "CI=true: %s skipped without naming the issue that tracks why, and nothing else may be skipped in CI\n", when.Plural(untracked, "test"))
 		ok = false
 	}
 	return ok

@@ -148,7 +148,7 @@ func TestKnownBug(t *testing.T) {
 		t.Errorf("summary:\n%s", out.Bytes())
 	}
 	out.Reset()
-	if ok, _ := summarise(bytes.NewReader(in), &out, true, nil); ok || !strings.Contains(out.String(), "CI=true: 1 tests skipped without naming") {
+	if ok, _ := summarise(bytes.NewReader(in), &out, true, nil); ok || !strings.Contains(out.String(), "CI=true: 1 test skipped without naming") {
 		t.Errorf("CI=true with a skip: ok=%v, want a failure that says so:\n%s", ok, out.Bytes())
 	}
 }
