@@ -135,11 +135,18 @@ func spread(ds []time.Duration) string {
 func TestEachSecretServiceConcurrent(t *testing.T) {
 	for _, impl := range implementations {
 		t.Run(impl.name, func(t *testing.T) {
-			if impl.name == keychaintest.ImplKeePassXC {
-				t.Skip("KeePassXC 2.7.4 crashes (SIGSEGV, reproduced 4 of 4 runs) when a CreateItem arrives during another client's SearchItems: a daemon bug, noted on issue 10")
-			}
 			use(t, impl.start(t))
-			concurrent(t, WithTimeout(NewOS(), 20*time.Second), 8, 10)
+			b := WithTimeout(NewOS(), 20*time.Second)
+			if impl.name == keychaintest.ImplKeePassXC {
+				// KeePassXC 2.7.4 crashes (SIGSEGV, 4 of 4 runs) when a
+				// CreateItem arrives during another client's
+				// SearchItems, whoever the client: a daemon bug (issue
+				// 10). What a compose pull does, many gets at once while
+				// nothing is stored, must hold there.
+				concurrentGets(t, b, 8, 10)
+				return
+			}
+			concurrent(t, b, 8, 10)
 		})
 	}
 }

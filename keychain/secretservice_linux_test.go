@@ -250,6 +250,42 @@ func concurrent(t *testing.T, b Backend, workers, rounds int) {
 	}
 }
 
+// concurrentGets stores a key per worker and a shared one, then has the
+// workers read them all at once, as a compose pull's gets do.
+func concurrentGets(t *testing.T, b Backend, workers, rounds int) {
+	t.Helper()
+	ctx := context.Background()
+	want := map[string][]byte{"shared.example": keychaintest.RandomSecret(300)}
+	for w := range workers {
+		want[fmt.Sprintf("worker%d.example", w)] = keychaintest.RandomSecret(100 + w)
+	}
+	for key, data := range want {
+		if err := b.Set(ctx, key, data); err != nil {
+			t.Fatalf("Set %s: %v", key, err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			own := fmt.Sprintf("worker%d.example", w)
+			for range rounds {
+				for _, key := range []string{own, "shared.example"} {
+					if got, err := b.Get(ctx, key); err != nil || !bytes.Equal(got, want[key]) {
+						errs <- fmt.Errorf("worker %d: Get %s = %d bytes, %v", w, key, len(got), err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
 func TestSecretServiceLocked(t *testing.T) {
 	s := useSecretService(t)
 	ctx := context.Background()
