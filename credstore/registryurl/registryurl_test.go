@@ -104,7 +104,7 @@ func FuzzCanonical(f *testing.F) {
 		if h, err := Host(s); err == nil && (h == HubHost) != IsDockerHub(s) {
 			t.Fatalf("Host(%q) = %q but IsDockerHub = %v", s, h, IsDockerHub(s))
 		}
-		if strings.HasPrefix(k, HubHost) && !IsDockerHub(s) {
+		if (k == HubHost || strings.HasPrefix(k, HubHost+"/")) && !IsDockerHub(s) {
 			t.Fatalf("Canonical(%q) = %q, a Docker Hub key, but IsDockerHub is false", s, k)
 		}
 		if !strings.Contains(s, "://") {
