@@ -28,9 +28,11 @@ import (
 // "plain" session and the data as text (see pack). It works the same with gnome-keyring,
 // KeePassXC and KWallet:
 //
-//   - A Set never asks the service to replace an item (KeePassXC 2.7.4
+//   - A Set of a key with one item gives that item the new secret in
+//     place (SetSecret: one write). Otherwise, and when that fails, it
+//     never asks the service to replace an item (KeePassXC 2.7.4
 //     answers CreateItem(replace=true) of an existing item with a prompt
-//     that never completes). It creates a new item with one more attribute,
+//     that never completes): it creates a new item with one more attribute,
 //     genAttr, a value that sorts after every earlier one, then deletes the
 //     items of the key that are older than the newest it finds (see sweep).
 //     Until then a Get picks the newest, so there is no moment without an
@@ -291,6 +293,9 @@ func (b *secretService) SetAt(ctx context.Context, key string, data []byte) (str
 // set creates key's new item, sweeps the older ones and returns the new
 // one ("/" when it was created through a prompt).
 func (c *client) set(ctx context.Context, key string, data []byte) (dbus.ObjectPath, error) {
+	if item, ok := c.rewrite(ctx, key, data); ok {
+		return item, nil
+	}
 	item, err := c.create(ctx, key, data)
 	if err != nil {
 		return "", err
@@ -299,6 +304,30 @@ func (c *client) set(ctx context.Context, key string, data []byte) (dbus.ObjectP
 	// Get passes over and the next Set or Delete sweeps.
 	_ = c.sweep(ctx, key)
 	return item, nil
+}
+
+// rewrite gives key's one item the secret data in place (Item.SetSecret),
+// when key has exactly one item: a single write, where a create and a
+// sweep make two (gnome-keyring rewrites its whole keyring file for
+// each, the bulk of a store's time at 1,000 entries). It reports false,
+// having changed nothing, in every other case, and the caller creates and
+// sweeps instead: no item or several, a locked collection, or a service
+// that refuses SetSecret.
+func (c *client) rewrite(ctx context.Context, key string, data []byte) (dbus.ObjectPath, bool) {
+	session := c.openSession(ctx)
+	items, err := c.find(ctx, key)
+	if err != nil || len(items) != 1 {
+		return "", false
+	}
+	s, err := session.path()
+	if err != nil {
+		return "", false
+	}
+	secret := ssSecret{Session: s, Parameters: []byte{}, Value: []byte(pack(data)), ContentType: contentType}
+	if err := c.conn.Object(secretsName, items[0]).CallWithContext(ctx, itemIface+".SetSecret", 0, secret).Err; err != nil {
+		return "", false
+	}
+	return items[0], true
 }
 
 // create adds an item for key holding data, with a new generation, and

@@ -117,9 +117,21 @@ func testGetAt(t *testing.T, impl string, s *keychaintest.SecretService, verify 
 			}
 
 			// Another store of the key (this process, or any other client of
-			// ours) makes a new item and sweeps the old: its place is stale.
-			newer := []byte("one.example=newer-" + testToken(t))
+			// ours) rewrites its one item in place: the place still holds,
+			// with the new secret.
+			newest := []byte("one.example=rewritten-" + testToken(t))
 			other := WithTimeout(NewOS(), 10*time.Second)
+			if at, err := SetAt(ctx, other, "one.example", newest); err != nil || at != "" && at != p1 {
+				t.Fatalf("SetAt of a key with one item = %q, %v; want its place %q", at, err, p1)
+			}
+			get("a rewritten item's place", "one.example", p1, newest, p1, false)
+
+			// A store racing another (two items of the key) makes a new item
+			// and sweeps the older ones: the old place is stale.
+			if _, err := NewOS().(*secretService).createOnly(ctx, "one.example", []byte("one.example=racing")); err != nil {
+				t.Fatal(err)
+			}
+			newer := []byte("one.example=newer-" + testToken(t))
 			at, err := SetAt(ctx, other, "one.example", newer)
 			if err != nil {
 				t.Fatal(err)
@@ -194,4 +206,14 @@ func TestSecretServiceGreetsOnce(t *testing.T) {
 			t.Errorf("a get with its warm-up made %d property reads, want 2 (the greeting and Locked)", n)
 		}
 	}
+}
+
+// createOnly adds an item for key as a store racing another does, before
+// its sweep: the key then has two items.
+func (b *secretService) createOnly(ctx context.Context, key string, data []byte) (dbus.ObjectPath, error) {
+	c, err := b.connect(ctx, "set")
+	if err != nil {
+		return "", err
+	}
+	return c.create(ctx, key, data)
 }
