@@ -287,7 +287,6 @@ func skipReason(t *test) skipGroup {
 	return skipGroup{group: "other tests", why: why}
 }
 
-
 // singular turns "end-to-end tests" into "end-to-end test".
 func singular(group string) string {
 	if rest, ok := strings.CutSuffix(group, " tests"); ok {
