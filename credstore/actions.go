@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
-	"github.com/docker-credential-pat/docker-credential-pat/credstore/internal/statefile"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/registryurl"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/token"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/when"
@@ -231,8 +228,7 @@ func (s *Store) warmUp() {
 	if name == "auto" {
 		// What auto chose last time (see announceChoice); else nothing:
 		// opening auto probes, which only a get that needs it should pay.
-		prev, err := statefile.ReadFile(filepath.Join(s.dir, backendFile), 256)
-		if name = strings.TrimSpace(string(prev)); err != nil || name == "auto" {
+		if name = s.lastChoice(); name == "auto" {
 			name = ""
 		}
 	}

@@ -232,18 +232,27 @@ func (s *Store) backendFor(name string) (keychain.Backend, error) {
 // backendFile records the backend auto chose last.
 const backendFile = "backend"
 
+// lastChoice is the backend auto chose last, as announceChoice recorded
+// it, or "".
+func (s *Store) lastChoice() string {
+	prev, err := statefile.ReadFile(filepath.Join(s.dir, backendFile), 256)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(prev))
+}
+
 // announceChoice tells the user once which backend auto chose, and again
 // whenever the choice changes.
 func (s *Store) announceChoice(name, reason string) {
-	path := filepath.Join(s.dir, backendFile)
-	if prev, err := statefile.ReadFile(path, 256); err == nil && strings.TrimSpace(string(prev)) == name {
+	if s.lastChoice() == name {
 		return
 	}
 	if reason != "" {
 		s.warn(Warning{Message: reason})
 	}
 	if s.ensureDir() == nil {
-		_ = atomicfile.Write(path, []byte(name+"\n"), 0o600, false)
+		_ = atomicfile.Write(filepath.Join(s.dir, backendFile), []byte(name+"\n"), 0o600, false)
 	}
 }
 
