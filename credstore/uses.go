@@ -1,10 +1,12 @@
 package credstore
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,15 +20,20 @@ import (
 // Use records. Every get records a use, and rewriting the whole index for
 // it would make each pull slower the more credentials are stored (480 KB
 // at 1,000 entries). So the use fields of an entry live in a small file of
-// their own, uses/<id>.json, rewritten (not synced: losing the last use to
-// a power cut is fine) under the index lock by each use, and laid over the
-// index entry whenever an entry is read for a person. A record names the
-// key and the token fingerprint it counts: one left by an erased entry or
-// a replaced token is ignored, so a new token starts from zero.
+// their own, uses/<id>.json, rewritten in place under the index lock by
+// each use (see updateUse), and laid over the index entry whenever an
+// entry is read for a person. A record names the key and the token
+// fingerprint it counts: one left by an erased entry or a replaced token
+// is ignored, so a new token starts from zero.
 const UsesDir = "uses"
 
 // maxUseRecord bounds what is read of a use record (about 300 bytes).
 const maxUseRecord = 64 << 10
+
+// maxInPlace is the largest record updateUse writes in place: one write
+// within the file's first page, which a process killed at any moment
+// makes whole or not at all.
+const maxInPlace = 4096
 
 type useRecord struct {
 	Key            string     `json:"key"`
@@ -102,23 +109,54 @@ func useFiles(dir string) map[string]bool {
 
 // updateUse lays e's use record over e, lets fn change e's use fields and
 // writes them back. The caller holds the index lock.
+//
+// The record is rewritten in place: one write at the start of the file,
+// padded with spaces (which JSON allows) to the length of the record it
+// replaces. A temporary file renamed over the record would cost each get
+// more than the rest of its file work together: ext4 starts writing a
+// file's data back when a rename replaces another (auto_da_alloc), 0.5 ms
+// measured here. A process killed at any moment leaves the old record or
+// the new one (a write within one page is made whole or not at all); a
+// power cut may lose the record, as it could lose an unsynced rename, and
+// the index's own fields then stand. A get reads the record without the
+// lock, for the item's place only, and a record it catches half-written
+// only sends it the long way (see Store.Get).
 func (s *Store) updateUse(e *Entry, fn func(e *Entry)) error {
-	readUse(s.usePath(e.Key)).applyTo(e)
+	p := s.usePath(e.Key)
+	if err := statefile.CheckDir(filepath.Dir(p), false); err != nil {
+		return err
+	}
+	f, err := statefile.OpenWrite(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.Mkdir(filepath.Dir(p), 0o700); err == nil || errors.Is(err, fs.ErrExist) {
+			f, err = statefile.OpenWrite(p)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	old, err := io.ReadAll(io.LimitReader(f, maxUseRecord+1))
+	if err != nil {
+		return err
+	}
+	var u useRecord
+	if len(old) <= maxUseRecord && json.Unmarshal(old, &u) == nil {
+		u.applyTo(e)
+	}
 	fn(e)
 	data, err := json.Marshal(recordOf(e))
 	if err != nil {
 		return err
 	}
-	p := s.usePath(e.Key)
-	if err := statefile.CheckDir(filepath.Dir(p), false); err != nil {
-		return err
+	if len(data) > maxInPlace || len(old) > maxInPlace {
+		f.Close()
+		return atomicfile.Write(p, data, 0o600, false)
 	}
-	err = atomicfile.Write(p, data, 0o600, false)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = os.Mkdir(filepath.Dir(p), 0o700); err == nil || errors.Is(err, fs.ErrExist) {
-			err = atomicfile.Write(p, data, 0o600, false)
-		}
+	if pad := len(old) - len(data); pad > 0 {
+		data = append(data, bytes.Repeat([]byte(" "), pad)...)
 	}
+	_, err = f.WriteAt(data, 0)
 	return err
 }
 

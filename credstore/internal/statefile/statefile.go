@@ -73,8 +73,14 @@ func tooLarge(path string) error {
 
 // Open opens the regular file at path for reading, creating it (0600)
 // first if create is set, with the refusals of ReadFile.
-func Open(path string, create bool) (*os.File, error) {
-	f, err := openNoFollow(path, create)
+func Open(path string, create bool) (*os.File, error) { return open(path, create, false) }
+
+// OpenWrite opens the regular file at path for reading and writing,
+// creating it (0600) if it is missing, with the refusals of ReadFile.
+func OpenWrite(path string) (*os.File, error) { return open(path, true, true) }
+
+func open(path string, create, write bool) (*os.File, error) {
+	f, err := openNoFollow(path, create, write)
 	if err != nil {
 		if isSymlinkErr(path, err) {
 			return nil, refusal(path, ErrSymlink, "remove the link: rm "+path)

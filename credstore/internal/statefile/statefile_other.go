@@ -10,11 +10,14 @@ import (
 
 // openNoFollow refuses a symbolic link by looking first: Windows has no
 // O_NOFOLLOW, and no FIFOs that an open would wait on.
-func openNoFollow(path string, create bool) (*os.File, error) {
+func openNoFollow(path string, create, write bool) (*os.File, error) {
 	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: ErrSymlink}
 	}
 	flag := os.O_RDONLY
+	if write {
+		flag = os.O_RDWR
+	}
 	if create {
 		flag |= os.O_CREATE
 	}

@@ -10,8 +10,11 @@ import (
 	"syscall"
 )
 
-func openNoFollow(path string, create bool) (*os.File, error) {
+func openNoFollow(path string, create, write bool) (*os.File, error) {
 	flag := os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	if write {
+		flag = os.O_RDWR | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	}
 	if create {
 		flag |= os.O_CREATE
 	}

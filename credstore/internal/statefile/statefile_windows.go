@@ -10,12 +10,12 @@ import (
 
 // openNoFollow refuses a symbolic link by looking first: Windows has no
 // O_NOFOLLOW, and no FIFOs that an open would wait on. It opens for
-// reading with FILE_SHARE_DELETE, which os.Open does not ask for: without
+// reading (and writing, if write) with FILE_SHARE_DELETE, which os.Open does not ask for: without
 // it, no other process can replace a state file while this one reads it,
 // not even with the POSIX semantics of recent Windows. Wine 8.0 (and a
 // classic MoveFileEx) still refuse until the reader closes the file, which
 // atomicfile waits for.
-func openNoFollow(path string, create bool) (*os.File, error) {
+func openNoFollow(path string, create, write bool) (*os.File, error) {
 	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: ErrSymlink}
 	}
@@ -27,7 +27,11 @@ func openNoFollow(path string, create bool) (*os.File, error) {
 	if create {
 		disposition = windows.OPEN_ALWAYS
 	}
-	h, err := windows.CreateFile(p, windows.GENERIC_READ,
+	access := uint32(windows.GENERIC_READ)
+	if write {
+		access |= windows.GENERIC_WRITE
+	}
+	h, err := windows.CreateFile(p, access,
 		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
 		nil, disposition, windows.FILE_ATTRIBUTE_NORMAL, 0)
 	if err != nil {
