@@ -97,11 +97,17 @@ func probeSecretService(d time.Duration) (bool, string) {
 }
 
 func lookForSecrets(ctx context.Context) (bool, string) {
-	conn, err := sessionConn(ctx, "open")
+	conn, err := connectBus(ctx, "open", true, false)
 	if err != nil {
 		return false, "cannot connect to the D-Bus session bus: " + detail(err.Error())
 	}
-	return secretsOnBus(ctx, conn)
+	ok, why := secretsOnBus(ctx, conn)
+	if !ok && redial(conn) {
+		if conn, err = connectBus(ctx, "open", true, false); err == nil {
+			ok, why = secretsOnBus(ctx, conn)
+		}
+	}
+	return ok, why
 }
 
 func secretsOnBus(ctx context.Context, conn *dbus.Conn) (bool, string) {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,60 +14,158 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 )
 
-// dialBus connects to the D-Bus bus at addr, a unix: address, in one round
-// trip where godbus's Connect takes five: it sends the whole handshake at
-// once (EXTERNAL with this process's uid, then BEGIN, as the D-Bus
-// specification lets a client do), waits only for the bus's OK, and sends
-// Hello without waiting for its answer: the bus handles a connection's
-// messages in order, so Hello is done before any later call. Unix file
+// dialBus connects to the D-Bus bus at addr, a unix: address, without
+// waiting for it, where godbus's Connect waits for five answers: it sends
+// the whole handshake (EXTERNAL with this process's uid, then BEGIN),
+// Hello and the caller's first call, if any, in one write, before godbus
+// has even set the connection up, and returns: later calls follow in the
+// same stream, and the bus reads them all once it has said OK. The bus
+// handles a connection's messages in order, so Hello is done before any
+// later call. dbus-broker documents this use (its SASL "does not need to
+// be synchronous"); dbus-daemon keeps the bytes that follow BEGIN for the
+// message stream; the tests run it against dbus-daemon. Unix file
 // descriptors are not negotiated; nothing here sends any.
 //
 // godbus runs its own handshake (Conn.Auth) on the connection: a shim
-// answers it from what the bus already said, so godbus still checks the
-// OK and starts its reader only after it. A bus that does not take the
-// uid (another user namespace, say) answers REJECTED: dialBus then fails,
-// and the caller connects the usual way.
-func dialBus(ctx context.Context, addr string) (*dbus.Conn, error) {
+// answers it at once, and the bus's real answer is the first thing
+// godbus's reader reads (see authShim.Read). A bus that does not take the
+// uid (another user namespace, say) answers REJECTED: every call on the
+// connection then fails with errHandshake, and the caller connects the
+// usual way (see sessionConn), as the shim's Refused reports.
+//
+// first, if not nil, makes the first call for the new connection (see
+// firstCall): its answer goes to the call's done, from godbus's reader,
+// as godbus does not know the call.
+func dialBus(ctx context.Context, addr string, first func(*dbus.Conn) *firstCall) (*dbus.Conn, *authShim, error) {
 	where, ok := unixSocket(addr)
 	if !ok {
-		return nil, errNotUnix
+		return nil, nil, errNotUnix
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", where)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(DefaultTimeout)
 	}
-	_ = nc.SetDeadline(deadline) // the handshake only
-	uid := hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid())))
-	if _, err := nc.Write([]byte("\x00AUTH EXTERNAL " + uid + "\r\nBEGIN\r\n")); err != nil {
-		nc.Close()
-		return nil, err
-	}
 	shim := &authShim{nc: nc, in: bufio.NewReader(nc)}
-	conn, err := dbus.NewConn(shim)
+	var fc *firstCall // set before godbus's reader starts (in Auth)
+	conn, err := dbus.NewConn(shim, dbus.WithIncomingInterceptor(func(m *dbus.Message) {
+		if fc != nil && m.Type != dbus.TypeSignal && m.Type != dbus.TypeMethodCall {
+			if serial, _ := m.Headers[dbus.FieldReplySerial].Value().(uint32); serial == firstSerial {
+				fc.answer(m, nil)
+			}
+		}
+	}))
 	if err != nil {
 		nc.Close()
-		return nil, err
+		return nil, nil, err
 	}
+	uid := hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid())))
+	out := append([]byte("\x00AUTH EXTERNAL "+uid+"\r\nBEGIN\r\n"), helloCall...)
+	if first != nil {
+		fc = first(conn)
+		out = append(out, fc.msg...)
+		shim.onError = func(err error) { fc.answer(nil, err) }
+	}
+	_ = nc.SetWriteDeadline(deadline) // the handshake only
+	if _, err := nc.Write(out); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	_ = nc.SetWriteDeadline(time.Time{})
 	if err := conn.Auth([]dbus.Auth{externalDone{}}); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("dbus handshake: %w", err)
+		return nil, nil, fmt.Errorf("dbus handshake: %w", err)
 	}
-	_ = nc.SetDeadline(time.Time{})
-	conn.BusObject().Go("org.freedesktop.DBus.Hello", 0, nil)
-	return conn, nil
+	return conn, shim, nil
+}
+
+// firstCall is a call sent with dialBus's handshake, encoded by hand
+// (encodeCall) with the serial firstSerial, which godbus's own serials,
+// counting from 1, do not reach.
+type firstCall struct {
+	msg  []byte
+	once sync.Once
+	done func(*dbus.Message, error) // the answer, or the connection's error
+}
+
+func (c *firstCall) answer(m *dbus.Message, err error) {
+	c.once.Do(func() { c.done(m, err) })
+}
+
+// The serials of dialBus's own calls, Hello's and the first call's.
+const (
+	helloSerial = 0xfffffffe
+	firstSerial = 0xffffffff
+)
+
+// helloCall is org.freedesktop.DBus.Hello, whose answer nobody waits for.
+var helloCall = encodeCall(helloSerial, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello")
+
+// encodeCall is a method call message in the D-Bus wire format, little
+// endian, whose arguments are all strings: what godbus's encoder makes of
+// it (TestEncodeCall), without its first use's cost, which would delay
+// the write it goes out in.
+func encodeCall(serial uint32, dest string, path dbus.ObjectPath, iface, member string, args ...string) []byte {
+	var b []byte
+	pad := func(n int) {
+		for len(b)%n != 0 {
+			b = append(b, 0)
+		}
+	}
+	str := func(s string) { // s and o
+		pad(4)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+		b = append(append(b, s...), 0)
+	}
+	sig := func(s string) { // g
+		b = append(append(append(b, byte(len(s))), s...), 0)
+	}
+	field := func(code byte, typ, value string) {
+		pad(8)
+		b = append(b, code)
+		sig(typ)
+		if typ == "g" {
+			sig(value)
+		} else {
+			str(value)
+		}
+	}
+	b = append(b, 'l', byte(dbus.TypeMethodCall), 0, 1, 0, 0, 0, 0)
+	b = binary.LittleEndian.AppendUint32(b, serial)
+	b = append(b, 0, 0, 0, 0) // the fields' length, below
+	field(byte(dbus.FieldPath), "o", string(path))
+	field(byte(dbus.FieldInterface), "s", iface)
+	field(byte(dbus.FieldMember), "s", member)
+	field(byte(dbus.FieldDestination), "s", dest)
+	if len(args) > 0 {
+		field(byte(dbus.FieldSignature), "g", strings.Repeat("s", len(args)))
+	}
+	binary.LittleEndian.PutUint32(b[12:], uint32(len(b)-16))
+	pad(8)
+	body := len(b)
+	for _, a := range args {
+		str(a)
+	}
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-body))
+	return b
 }
 
 var errNotUnix = errors.New("not a unix socket address")
+
+// errHandshake is what every call on a dialBus connection fails with when
+// the bus did not say OK to its handshake.
+var errHandshake = errors.New("the D-Bus session bus refused the handshake")
 
 // unixSocket returns the socket of the first unix: address in addr (path
 // or abstract), unescaped.
@@ -130,16 +229,24 @@ func (externalDone) HandleData([]byte) ([]byte, dbus.AuthStatus) { return nil, d
 
 // authShim is the connection as godbus sees it. During the handshake it
 // swallows godbus's lines, which dialBus has already sent in its own
-// words, and answers them: the bare AUTH with the mechanism dialBus chose,
-// AUTH EXTERNAL with the bus's real answer to dialBus's. From godbus's
-// BEGIN on, it passes everything through.
+// words, and answers them at once: the bare AUTH with the mechanism
+// dialBus chose, AUTH EXTERNAL with OK. From godbus's BEGIN on, it passes
+// everything through, once the bus's real answer, the first line it
+// sends, has turned out to be OK.
 type authShim struct {
-	nc      net.Conn
-	in      *bufio.Reader // the bus's bytes, the first line read by the handshake
-	begun   bool          // set before godbus starts its reader
-	pending []byte        // the answer to the last line godbus wrote
-	fromBus bool          // that answer is the bus's next line
+	nc       net.Conn
+	in       *bufio.Reader // the bus's bytes
+	begun    bool          // set before godbus starts its reader
+	accepted bool          // the bus said OK; only the reader uses it
+	refused  atomic.Bool   // it did not, set before any call learns it
+	pending  []byte        // the answer to the last line godbus wrote
+	onError  func(error)   // told of the reader's error, if set
 }
+
+// Refused reports whether the bus refused the handshake: then every call
+// on the connection fails (with errHandshake, or ErrClosed once the
+// reader has closed it).
+func (s *authShim) Refused() bool { return s.refused.Load() }
 
 func (s *authShim) Write(p []byte) (int, error) {
 	if s.begun {
@@ -150,7 +257,9 @@ func (s *authShim) Write(p []byte) (int, error) {
 	case "AUTH\r\n":
 		s.pending = []byte("REJECTED EXTERNAL\r\n")
 	case "AUTH EXTERNAL\r\n":
-		s.fromBus = true
+		// godbus keeps the GUID only to answer Peer.GetMachineId calls
+		// made to it, which nobody makes to a client.
+		s.pending = []byte("OK 00000000000000000000000000000000\r\n")
 	case "BEGIN\r\n":
 		s.begun = true
 	default:
@@ -161,15 +270,22 @@ func (s *authShim) Write(p []byte) (int, error) {
 
 func (s *authShim) Read(p []byte) (int, error) {
 	if s.begun {
-		return s.in.Read(p)
-	}
-	if s.fromBus {
-		line, err := s.in.ReadSlice('\n')
-		if err != nil {
-			return 0, err
+		if !s.accepted {
+			line, err := s.in.ReadSlice('\n')
+			if err == nil && !bytes.HasPrefix(line, []byte("OK ")) {
+				err = fmt.Errorf("it answered %q", bytes.TrimSpace(line))
+			}
+			if err != nil {
+				s.refused.Store(true)
+				return 0, s.failed(fmt.Errorf("%w: %w", errHandshake, err))
+			}
+			s.accepted = true
 		}
-		s.fromBus = false
-		s.pending = line
+		n, err := s.in.Read(p)
+		if err != nil {
+			err = s.failed(err)
+		}
+		return n, err
 	}
 	if len(s.pending) == 0 {
 		return 0, errors.New("dbus handshake: nothing to read")
@@ -180,3 +296,11 @@ func (s *authShim) Read(p []byte) (int, error) {
 }
 
 func (s *authShim) Close() error { return s.nc.Close() }
+
+// failed tells onError of err, and returns it.
+func (s *authShim) failed(err error) error {
+	if s.onError != nil {
+		s.onError(err)
+	}
+	return err
+}

@@ -2,10 +2,17 @@ package keychain
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
+	"io"
 	"net"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,19 +21,46 @@ import (
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
-// dialBus connects to a real dbus-daemon in one round trip: the
-// connection then calls the bus and gets answers, one after another and
-// several in flight, and the bus knows it by a unique name (Hello was
-// handled before the first call).
+// dialBus connects to a real dbus-daemon without waiting: its first call
+// (the greeting, to gnome-keyring) goes out with the handshake and its
+// answer comes back to it, and the connection then calls the bus and gets
+// answers, one after another and several in flight, and the bus knows it
+// by a unique name (Hello was handled before the first call).
 func TestDialBus(t *testing.T) {
 	s := keychaintest.Start(t, testing.Short())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := dialBus(ctx, s.Addr())
+	answers := make(chan *dbus.Message, 2)
+	conn, shim, err := dialBus(ctx, s.Addr(), func(*dbus.Conn) *firstCall {
+		return &firstCall{msg: greetingCall, done: func(m *dbus.Message, err error) {
+			if err != nil {
+				t.Errorf("first call: %v", err)
+			}
+			answers <- m
+		}}
+	})
 	if err != nil {
 		t.Fatalf("dialBus(%q): %v", s.Addr(), err)
 	}
+	select {
+	case m := <-answers:
+		var paths []dbus.ObjectPath
+		if m != nil && len(m.Body) == 1 {
+			v, _ := m.Body[0].(dbus.Variant)
+			paths, _ = v.Value().([]dbus.ObjectPath)
+		}
+		if m == nil || m.Type != dbus.TypeMethodReply || !slices.Contains(paths, loginCollection) {
+			t.Errorf("answer to the greeting: %v, want a reply naming %s", m, loginCollection)
+		}
+	case <-ctx.Done():
+		t.Fatal("no answer to the first call")
+	}
 	defer conn.Close()
+	defer func() {
+		if shim.Refused() {
+			t.Error("dbus-daemon refused the handshake")
+		}
+	}()
 	bus := conn.BusObject()
 	var id string
 	if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.GetId", 0).Store(&id); err != nil || len(id) != 32 {
@@ -62,9 +96,11 @@ func TestDialBus(t *testing.T) {
 	}
 }
 
-// A bus that does not take the handshake (REJECTED), one that closes the
-// connection, and an address that is no unix socket make dialBus fail,
-// so the caller connects the usual way; none hangs.
+// A bus that does not take the handshake (REJECTED) or closes the
+// connection makes the first call fail at once, and the
+// shim says so (the caller then connects the usual way: see
+// TestSessionConnRedials); an address that is no unix socket makes dialBus
+// fail. None hangs.
 func TestDialBusRefused(t *testing.T) {
 	dir := t.TempDir()
 	for _, answer := range []string{"REJECTED EXTERNAL DBUS_COOKIE_SHA1\r\n", ""} {
@@ -89,19 +125,157 @@ func TestDialBusRefused(t *testing.T) {
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		start := time.Now()
-		conn, err := dialBus(ctx, "unix:path="+sock)
+		firstErr := make(chan error, 2)
+		conn, shim, err := dialBus(ctx, "unix:path="+sock, func(*dbus.Conn) *firstCall {
+			return &firstCall{msg: greetingCall, done: func(_ *dbus.Message, err error) { firstErr <- err }}
+		})
+		if err != nil {
+			t.Fatalf("bus answering %q: dialBus: %v", answer, err)
+		}
+		select {
+		case err := <-firstErr:
+			if !errors.Is(err, errHandshake) {
+				t.Errorf("bus answering %q: the first call's answer is %v, want errHandshake", answer, err)
+			}
+		case <-ctx.Done():
+			t.Errorf("bus answering %q: the first call got no answer", answer)
+		}
+		err = conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetId", 0).Err
 		cancel()
+		conn.Close()
 		l.Close()
-		if err == nil {
-			conn.Close()
-			t.Errorf("bus answering %q: dialBus succeeded", answer)
+		// errHandshake, or ErrClosed when the reader closed the
+		// connection before the call went out.
+		if !(errors.Is(err, errHandshake) || errors.Is(err, dbus.ErrClosed)) || !shim.Refused() {
+			t.Errorf("bus answering %q: first call %v, refused %v; want errHandshake", answer, err, shim.Refused())
 		}
 		if time.Since(start) > 4*time.Second {
-			t.Errorf("bus answering %q: dialBus took %v", answer, time.Since(start))
+			t.Errorf("bus answering %q: the first call took %v", answer, time.Since(start))
 		}
 	}
-	if _, err := dialBus(context.Background(), "tcp:host=localhost,port=1"); err != errNotUnix {
+	if _, _, err := dialBus(context.Background(), "tcp:host=localhost,port=1", nil); err != errNotUnix {
 		t.Errorf("tcp address: %v, want errNotUnix", err)
+	}
+}
+
+// A bus that refuses dialBus's handshake gets godbus's: the first
+// operation redials and succeeds, and later connections to that bus skip
+// dialBus. The bus here is a real dbus-daemon behind a proxy that answers
+// REJECTED to the first connection only.
+func TestSessionConnRedials(t *testing.T) {
+	s := keychaintest.Start(t, testing.Short())
+	real, ok := unixSocket(s.Addr())
+	if !ok {
+		t.Fatalf("no unix socket in %q", s.Addr())
+	}
+	sock := filepath.Join(t.TempDir(), "bus")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if accepted.Add(1) == 1 {
+				r := bufio.NewReader(c)
+				r.ReadString('\n') // \0AUTH EXTERNAL ... (then BEGIN and messages)
+				c.Write([]byte("REJECTED DBUS_COOKIE_SHA1\r\n"))
+				c.Close()
+				continue
+			}
+			b, err := net.Dial("unix", real)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(b, c); b.Close() }()
+			go func() { io.Copy(c, b); c.Close() }()
+		}
+	}()
+	addr := "unix:path=" + sock
+	t.Setenv(busEnv, addr)
+	t.Cleanup(dropSharedConn)
+	dropSharedConn()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b := newSecretService(Options{})
+	if _, err := b.Get(ctx, "missing.example"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get through a bus refusing the handshake: %v, want not found", err)
+	}
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (refused, then godbus's handshake)", n)
+	}
+	shared.Lock()
+	refusedBy := shared.refusedBy
+	shared.Unlock()
+	if refusedBy != addr {
+		t.Errorf("refusedBy %q, want %q", refusedBy, addr)
+	}
+	dropSharedConn()
+	if _, err := b.Get(ctx, "missing.example"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second get: %v, want not found", err)
+	}
+	if n := accepted.Load(); n != 3 {
+		t.Errorf("%d connections, want 3 (the third straight through godbus's handshake)", n)
+	}
+}
+
+// dropSharedConn closes the session connection, as a new process starts
+// without one.
+func dropSharedConn() {
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.conn != nil {
+		shared.conn.Close()
+	}
+	shared.conn, shared.shim = nil, nil
+}
+
+// encodeCall's messages are what godbus's decoder reads as the calls they
+// stand for: header fields, serial, signature and body.
+func TestEncodeCall(t *testing.T) {
+	type call struct {
+		msg                       []byte
+		serial                    uint32
+		dest, path, iface, member string
+		body                      []any
+	}
+	calls := []call{
+		{helloCall, helloSerial, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", nil},
+		{greetingCall, firstSerial, secretsName, string(secretsPath), "org.freedesktop.DBus.Properties", "Get", []any{serviceIface, "Collections"}},
+	}
+	for n := 1; n <= 8; n++ { // every alignment of the end of the header
+		member := strings.Repeat("M", n)
+		calls = append(calls, call{encodeCall(7, "a.b", "/x", "a.b.C", member, "", "odd"), 7, "a.b", "/x", "a.b.C", member, []any{"", "odd"}},
+			call{encodeCall(8, "a.b", "/x", "a.b.C", member), 8, "a.b", "/x", "a.b.C", member, nil})
+	}
+	for _, c := range calls {
+		m, err := dbus.DecodeMessage(bytes.NewReader(c.msg))
+		if err != nil {
+			t.Fatalf("%s: %v", c.member, err)
+		}
+		h := func(f dbus.HeaderField) any { return m.Headers[f].Value() }
+		if m.Type != dbus.TypeMethodCall || m.Flags != 0 || m.Serial() != c.serial ||
+			h(dbus.FieldDestination) != c.dest || h(dbus.FieldPath) != dbus.ObjectPath(c.path) ||
+			h(dbus.FieldInterface) != c.iface || h(dbus.FieldMember) != c.member {
+			t.Errorf("%s decodes as %v (serial %d)", c.member, m, m.Serial())
+		}
+		if len(c.body) > 0 && (h(dbus.FieldSignature) != dbus.SignatureOf(c.body...) || !reflect.DeepEqual(m.Body, c.body)) {
+			t.Errorf("%s: signature %v, body %#v; want %#v", c.member, h(dbus.FieldSignature), m.Body, c.body)
+		}
+		if len(c.body) == 0 && (len(m.Body) != 0 || m.Headers[dbus.FieldSignature].Value() != nil) {
+			t.Errorf("%s: body %#v, want none", c.member, m.Body)
+		}
+		var again bytes.Buffer
+		if err := m.EncodeTo(&again, binary.LittleEndian); err != nil || again.Len() != len(c.msg) {
+			t.Errorf("%s: godbus encodes it in %d bytes (%v), encodeCall in %d", c.member, again.Len(), err, len(c.msg))
+		}
 	}
 }
 
@@ -128,8 +302,11 @@ func BenchmarkDialBus(b *testing.B) {
 	s := keychaintest.Start(b, false)
 	ctx := context.Background()
 	dials := map[string]func() (*dbus.Conn, error){
-		"godbus":  func() (*dbus.Conn, error) { return dbus.Connect(s.Addr()) },
-		"dialBus": func() (*dbus.Conn, error) { return dialBus(ctx, s.Addr()) },
+		"godbus": func() (*dbus.Conn, error) { return dbus.Connect(s.Addr()) },
+		"dialBus": func() (*dbus.Conn, error) {
+			conn, _, err := dialBus(ctx, s.Addr(), nil)
+			return conn, err
+		},
 	}
 	for _, name := range []string{"godbus", "dialBus"} {
 		b.Run(name, func(b *testing.B) {

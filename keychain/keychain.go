@@ -103,8 +103,9 @@ type Locator interface {
 // (connect, greet), so that a caller overlaps that with other work.
 type Warmer interface {
 	Backend
-	// Warm does what the next call would do first. A failure is left for
-	// that call to meet and report.
+	// Warm starts what the next call would do first and returns without
+	// waiting for an answer; ctx bounds what it does wait for (a connect).
+	// A failure is left for that call to meet and report.
 	Warm(ctx context.Context)
 }
 

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -262,12 +261,17 @@ func (c *client) getItem(ctx context.Context, key string) ([]byte, dbus.ObjectPa
 	return data, item, nil
 }
 
-// Warm connects, greets and opens the session, as the next call would,
-// without waiting for the session: a get overlaps it with reading the
-// index.
+// Warm connects and sends the greeting, after whose answer the session is
+// opened, as the next call would, and returns without waiting for any
+// answer: a get overlaps the round trips with reading the index. Only
+// dialBus's connection is made here (ctx bounds its connect); godbus's
+// handshake, where that one cannot be had, is left to the call.
 func (b *secretService) Warm(ctx context.Context) {
-	if c, err := b.connect(ctx, "get"); err == nil {
-		c.openSession(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	if conn, err := connectBus(ctx, "get", false, true); err == nil {
+		sendGreeting(conn)
 	}
 }
 
@@ -416,6 +420,11 @@ func (b *secretService) connect(ctx context.Context, op string) (*client, error)
 		return nil, err
 	}
 	g, err := greetConn(ctx, conn)
+	if err != nil && redial(conn) {
+		if conn, err = sessionConn(ctx, op); err == nil {
+			g, err = greetConn(ctx, conn)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -786,12 +795,22 @@ func isUnknownObject(err error) bool {
 
 // sessionConn is this process's connection to the session bus, shared by
 // every call (and by the probe of Open("auto")), once sessionBus has made
-// sure no dbus-launch will be run to get it. dialBus makes it in one round
-// trip; where that fails (a bus that is no unix socket, or that refuses
-// EXTERNAL with this uid), godbus's own handshake, which tries every
-// mechanism it has. A connection that went away, or to another bus than
-// the environment now names, is replaced.
+// sure no dbus-launch will be run to get it. dialBus makes it without
+// waiting; where that fails (a bus that is no unix socket), or the bus
+// refused its handshake before (EXTERNAL with this uid: see redial),
+// godbus's own handshake, which tries every mechanism it has. A connection
+// that went away, or to another bus than the environment now names, is
+// replaced.
 func sessionConn(ctx context.Context, op string) (*dbus.Conn, error) {
+	return connectBus(ctx, op, true, true)
+}
+
+// connectBus is sessionConn; without slow, it fails where sessionConn
+// would run godbus's handshake, which waits for answers without a context.
+// With greet, a connection dialBus makes sends the greeting with its
+// handshake (see sendGreeting); the probe of Open("auto") asks the bus
+// only, and must not start a Secret Service that is not running.
+func connectBus(ctx context.Context, op string, slow, greet bool) (*dbus.Conn, error) {
 	addr, _, err := sessionBus()
 	if err != nil {
 		return nil, withOp(err, op)
@@ -801,33 +820,77 @@ func sessionConn(ctx context.Context, op string) (*dbus.Conn, error) {
 	if shared.conn != nil && shared.addr == addr && shared.conn.Connected() {
 		return shared.conn, nil
 	}
-	conn, err := dialBus(ctx, addr)
-	if err != nil {
-		conn, err = dbus.Connect(addr)
+	var conn *dbus.Conn
+	var shim *authShim
+	var g *greeting
+	var first func(*dbus.Conn) *firstCall
+	if greet {
+		first = func(conn *dbus.Conn) *firstCall {
+			g = newGreeting(conn)
+			return &firstCall{msg: greetingCall, done: g.answered}
+		}
+	}
+	err = errHandshake
+	if shared.refusedBy != addr {
+		conn, shim, err = dialBus(ctx, addr, first)
+	}
+	if err == nil && g != nil {
+		greetings.Lock()
+		greetings.g = g
+		greetings.Unlock()
 	}
 	if err != nil {
-		return nil, err
+		if !slow {
+			return nil, err
+		}
+		shim = nil
+		if conn, err = dbus.Connect(addr); err != nil {
+			return nil, err
+		}
 	}
-	shared.conn, shared.addr = conn, addr
+	shared.conn, shared.addr, shared.shim = conn, addr, shim
 	return conn, nil
+}
+
+// redial drops conn, the session connection, when its bus refused
+// dialBus's handshake, and reports whether it did: the caller's first call
+// failed, and it makes it again on the connection sessionConn now makes.
+func redial(conn *dbus.Conn) bool {
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.conn != conn || shared.shim == nil || !shared.shim.Refused() {
+		return false
+	}
+	conn.Close()
+	shared.refusedBy, shared.conn, shared.shim = shared.addr, nil, nil
+	return true
 }
 
 var shared struct {
 	sync.Mutex
-	conn *dbus.Conn
-	addr string // the bus it is connected to
+	conn      *dbus.Conn
+	addr      string    // the bus it is connected to
+	shim      *authShim // dialBus's, if it made conn
+	refusedBy string    // a bus that refused dialBus's handshake
 }
 
-// greeted is what the last greeting learnt, on which connection (godbus
-// replaces its shared connection when the bus goes away).
-var greeted atomic.Pointer[greeting]
-
+// greeting is a connection's greeting (see greet): sent once, answered
+// once, and followed at once by the connection's session.
 type greeting struct {
 	conn       *dbus.Conn
+	done       chan struct{}   // closed once answered
 	collection dbus.ObjectPath // "login" if it exists, else the default alias
+	err        error
 
 	mu      sync.Mutex
 	pending *pendingSession // once sent (see openSession)
+}
+
+// greetings holds the greeting of the latest connection (godbus replaces
+// its shared connection when the bus goes away).
+var greetings struct {
+	sync.Mutex
+	g *greeting
 }
 
 // greet makes the first message this process sends the Secret Service one
@@ -856,60 +919,84 @@ func greet(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
 
 // greetConn is greet returning the connection's greeting.
 func greetConn(ctx context.Context, conn *dbus.Conn) (*greeting, error) {
-	for {
-		if g := greeted.Load(); g != nil && g.conn == conn {
-			return g, nil
-		}
-		// One greeting per connection at a time: a get greets from its
-		// warm-up and its call at once, and a second Collections read would
-		// only queue ahead of the OpenSession that follows the first.
-		greeting1.Lock()
-		if greeting1.conn == conn {
-			done := greeting1.done
-			greeting1.Unlock()
-			select {
-			case <-done:
-				continue // greeted, or failed: then greet here
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		done := make(chan struct{})
-		greeting1.conn, greeting1.done = conn, done
-		greeting1.Unlock()
-		g, err := greetNow(ctx, conn)
-		greeting1.Lock()
-		greeting1.conn, greeting1.done = nil, nil
-		greeting1.Unlock()
-		close(done)
-		return g, err
+	g := sendGreeting(conn)
+	select {
+	case <-g.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-}
-
-// greeting1 is the greeting in flight, if any.
-var greeting1 struct {
-	sync.Mutex
-	conn *dbus.Conn
-	done chan struct{} // closed when it ends
-}
-
-// greetNow sends the greeting on conn and records what it learnt.
-func greetNow(ctx context.Context, conn *dbus.Conn) (*greeting, error) {
-	var v dbus.Variant
-	err := conn.Object(secretsName, secretsPath).
-		CallWithContext(ctx, propGet, 0, serviceIface, "Collections").Store(&v)
-	if err != nil {
-		return nil, err
+	if g.err != nil {
+		return nil, g.err
 	}
-	g := &greeting{conn: conn, collection: defaultAlias}
-	if paths, ok := v.Value().([]dbus.ObjectPath); ok && slices.Contains(paths, loginCollection) {
-		g.collection = loginCollection
-	}
-	if other := greeted.Load(); other != nil && other.conn == conn {
-		return other, nil // another goroutine greeted meanwhile: share its session
-	}
-	greeted.Store(g)
 	return g, nil
+}
+
+// sendGreeting returns conn's greeting, sending it unless it is on its way
+// or answered (a failed one is sent again). Nothing else goes to the
+// Secret Service before its answer, and then OpenSession goes at once:
+// every operation but a delete needs the session, and a get needs nothing
+// sooner.
+func sendGreeting(conn *dbus.Conn) *greeting {
+	greetings.Lock()
+	defer greetings.Unlock()
+	if g := greetings.g; g != nil && g.conn == conn {
+		select {
+		case <-g.done:
+			if g.err == nil {
+				return g
+			}
+		default:
+			return g
+		}
+	}
+	g := newGreeting(conn)
+	call := conn.Object(secretsName, secretsPath).Go(propGet, 0, nil, serviceIface, "Collections")
+	go func() {
+		// godbus answers every call, with an error if the connection
+		// closes.
+		<-call.Done
+		var v dbus.Variant
+		g.greeted(v, call.Store(&v))
+	}()
+	greetings.g = g
+	return g
+}
+
+// greetingCall is the greeting, encoded for dialBus to send with its
+// handshake.
+var greetingCall = encodeCall(firstSerial, secretsName, secretsPath, "org.freedesktop.DBus.Properties", "Get", serviceIface, "Collections")
+
+func newGreeting(conn *dbus.Conn) *greeting {
+	return &greeting{conn: conn, done: make(chan struct{}), collection: defaultAlias}
+}
+
+// answered takes the answer to greetingCall sent by dialBus (m), or the
+// error that ended the connection first.
+func (g *greeting) answered(m *dbus.Message, err error) {
+	var v dbus.Variant
+	switch {
+	case err != nil:
+	case m.Type == dbus.TypeError:
+		name, _ := m.Headers[dbus.FieldErrorName].Value().(string)
+		err = dbus.Error{Name: name, Body: m.Body}
+	case len(m.Body) == 1:
+		v, _ = m.Body[0].(dbus.Variant)
+	default:
+		err = fmt.Errorf("the Secret Service answered the greeting with %d values", len(m.Body))
+	}
+	g.greeted(v, err)
+}
+
+// greeted records the greeting's answer, the Collections property, opens
+// the session after a good one and lets the waiters go.
+func (g *greeting) greeted(collections dbus.Variant, err error) {
+	if g.err = err; err == nil {
+		if paths, ok := collections.Value().([]dbus.ObjectPath); ok && slices.Contains(paths, loginCollection) {
+			g.collection = loginCollection
+		}
+		g.session()
+	}
+	close(g.done)
 }
 
 // collectionLocked reads the Locked property of collection. An error is a

@@ -57,13 +57,14 @@ func (t *timeoutBackend) Get(ctx context.Context, key string) ([]byte, error) {
 	})
 }
 
-// Warm bounds b's Warm, when b has one.
+// Warm bounds b's Warm, when b has one, through its context alone: Warm
+// waits for no answer, and on a goroutine of its own (see within) it could
+// start after the call it is there to get ahead of.
 func (t *timeoutBackend) Warm(ctx context.Context) {
 	if w, ok := t.b.(Warmer); ok {
-		_, _ = bounded(ctx, t, "get", func(ctx context.Context) ([]byte, error) {
-			w.Warm(ctx)
-			return nil, nil
-		})
+		ctx, cancel := context.WithTimeout(ctx, t.d)
+		defer cancel()
+		w.Warm(ctx)
 	}
 }
 
