@@ -217,3 +217,85 @@ func (b *secretService) createOnly(ctx context.Context, key string, data []byte)
 	}
 	return c.create(ctx, key, data)
 }
+
+// A Secret Service restarted between two gets (gnome-keyring: its items
+// come back from the keyring file, under the paths the new daemon gives
+// them, and the old sessions are gone) never has another key's secret
+// served through a place recorded before it: every old place gives the
+// key's own secret or falls back to the search, and a deleted key's old
+// places answer not found, whatever item now sits there. With the item's
+// attributes telling whose it is, and with the caller's holds.
+func TestSecretServiceGetAtAfterRestart(t *testing.T) {
+	s := keychaintest.Start(t, testing.Short())
+	use(t, s)
+	t.Cleanup(dropSharedConn)
+	ctx := context.Background()
+	b := WithTimeout(NewOS(), 10*time.Second)
+	restart := func() {
+		t.Helper()
+		if err := s.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		dropSharedConn() // the next get is another process's: a new connection
+	}
+	keys := []string{"one.example", "two.example", "three.example"}
+	data := map[string][]byte{}
+	var places []string
+	for _, k := range keys {
+		data[k] = []byte(k + "=" + testToken(t))
+		at, err := SetAt(ctx, b, k, data[k])
+		if err != nil || at == "" {
+			t.Fatalf("SetAt(%s) = %q, %v", k, at, err)
+		}
+		places = append(places, at)
+	}
+	restart()
+	for _, verify := range []string{"attributes", "holds"} {
+		holds := func(key string) func([]byte) bool {
+			if verify == "attributes" {
+				return nil
+			}
+			return func(d []byte) bool { return bytes.HasPrefix(d, []byte(key+"=")) }
+		}
+		for _, k := range keys {
+			for _, at := range places {
+				got, _, err := GetAt(ctx, b, k, at, holds(k))
+				if err != nil || !bytes.Equal(got, data[k]) {
+					t.Errorf("%s, after a restart: %s through the old place %s: %.12q, %v; want its own secret", verify, k, at, got, err)
+				}
+			}
+		}
+	}
+
+	// A deleted key, then another restart and a new item of another key:
+	// gnome-keyring gives it the deleted item's path (the highest number
+	// is free again).
+	gone := keys[len(keys)-1]
+	if err := b.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	restart()
+	data["four.example"] = []byte("four.example=" + testToken(t))
+	at4, err := SetAt(ctx, b, "four.example", data["four.example"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at4 != places[len(places)-1] {
+		t.Logf("four.example's item is at %s, not at the deleted item's place %s", at4, places[len(places)-1])
+	}
+	places = append(places, at4)
+	for _, verify := range []string{"attributes", "holds"} {
+		var holds func([]byte) bool
+		if verify == "holds" {
+			holds = func(d []byte) bool { return bytes.HasPrefix(d, []byte(gone+"=")) }
+		}
+		for _, at := range places {
+			if got, found, err := GetAt(ctx, b, gone, at, holds); !errors.Is(err, ErrNotFound) || got != nil || found != "" {
+				t.Errorf("%s: the deleted %s through %s: %.12q, %q, %v; want not found", verify, gone, at, got, found, err)
+			}
+		}
+	}
+	if got, _, err := GetAt(ctx, b, "four.example", places[0], nil); err != nil || !bytes.Equal(got, data["four.example"]) {
+		t.Errorf("four.example through another key's place: %.12q, %v; want its own secret", got, err)
+	}
+}

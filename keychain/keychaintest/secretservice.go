@@ -49,7 +49,8 @@ type SecretService struct {
 	runtime string // XDG_RUNTIME_DIR; the bus socket is runtime/bus
 	addr    string // DBUS_SESSION_BUS_ADDRESS
 
-	impl string // Impl's answer
+	impl     string // Impl's answer
+	password []byte // gnome-keyring's, for Restart
 
 	mu  sync.Mutex
 	bus *daemon
@@ -253,10 +254,13 @@ func xmlEscape(s string) string {
 }
 
 func (s *SecretService) startKeyring() error {
-	password := make([]byte, 16)
-	if _, err := rand.Read(password); err != nil {
-		return err
+	if s.password == nil {
+		s.password = make([]byte, 16)
+		if _, err := rand.Read(s.password); err != nil {
+			return err
+		}
 	}
+	password := s.password
 	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	cmd.Env = s.daemonEnv(s.addr)
 	cmd.Dir = s.home
@@ -513,6 +517,26 @@ func (s *SecretService) Err() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Restart stops gnome-keyring-daemon and starts it again on the same bus,
+// keyring files and password, as a daemon restarts between two runs of a
+// client: the same items, under whatever object paths the new daemon
+// gives them, and none of the old daemon's sessions.
+func (s *SecretService) Restart() error {
+	if s.impl != ImplGnomeKeyring {
+		return fmt.Errorf("keychaintest: Restart is for %s, not %s", ImplGnomeKeyring, s.impl)
+	}
+	s.mu.Lock()
+	d := s.svc
+	s.svc = nil
+	s.mu.Unlock()
+	if d != nil {
+		if err := d.stop(); err != nil {
+			return err
+		}
+	}
+	return s.startKeyring()
 }
 
 // Kill ends the Secret Service at once with SIGKILL, as a crash would,
