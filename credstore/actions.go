@@ -173,6 +173,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		s.warnKeychain(err)
 		return "", "", ErrNotFound
 	}
+	warmJSON()
 	at := ""
 	if e != nil && e.State == "" {
 		// Where the store put the item, or where the last use of this
@@ -218,16 +219,10 @@ func (s *Store) lookup(key string) (*Entry, bool, error) {
 	return lookupIndex(s.IndexPath(), key)
 }
 
-// warmUp starts the work a get will wait for, so that it happens while
-// the index is read. First the backend the entry most likely names,
-// connected and greeted without waiting for an answer (see
-// keychain.Warmer): its round trips are the longest chain of a get. Then
-// encoding/json's view of the use record, which it builds on first use
-// (0.5 ms of CPU measured here), and which recordUse would otherwise build
-// after the keychain answered. Both run here, one after the other: the
-// JSON work on a goroutine of its own took CPU that dbus-daemon and the
-// Secret Service needed for that chain (on two cores), and the get was
-// slower.
+// warmUp starts the keychain's part of a get before the index is read:
+// the backend the entry most likely names, connected and greeted without
+// waiting for an answer (see keychain.Warmer), as its round trips are the
+// longest chain of a get.
 func (s *Store) warmUp() {
 	name := s.backend
 	if name == "auto" {
@@ -237,11 +232,22 @@ func (s *Store) warmUp() {
 			name = ""
 		}
 	}
-	if name != "" {
-		if b, err := s.backendFor(name); err == nil {
-			keychain.Warm(s.ctx, b)
-		}
+	if name == "" {
+		return
 	}
+	if b, err := s.backendFor(name); err == nil {
+		keychain.Warm(s.ctx, b)
+	}
+}
+
+// warmJSON has encoding/json build its view of the use record, which it
+// builds on first use (0.5 ms of CPU measured here): a get does it once the
+// index has the key, while the keychain's answers are on their way, so
+// that counting the use after them does not; a miss never needs it. On
+// the get's own goroutine: on a second one it took CPU that dbus-daemon
+// and the Secret Service needed for their answers (on two cores), and the
+// get was slower.
+func warmJSON() {
 	var u useRecord
 	_ = json.Unmarshal([]byte(`{}`), &u)
 	_, _ = json.Marshal(u)

@@ -290,15 +290,24 @@ func TestGetWarmsTheBackend(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			calls := func() []string {
+				var calls []string
+				for len(w.warmed) > 0 {
+					calls = append(calls, <-w.warmed)
+				}
+				return calls
+			}
 			if _, secret, err := s.Get("ghcr.io"); err != nil || secret != tok1 {
 				t.Fatalf("get = %v", err)
 			}
-			var calls []string
-			for len(w.warmed) > 0 {
-				calls = append(calls, <-w.warmed)
+			if got := calls(); !slices.Equal(got, []string{"memory", "get"}) {
+				t.Errorf("calls to the backend: %q, want it warmed (memory) before the get", got)
 			}
-			if !slices.Equal(calls, []string{"memory", "get"}) {
-				t.Errorf("calls to the backend: %q, want it warmed (memory) before the get", calls)
+			if _, _, err := s.Get("quay.io"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("get of a key not stored = %v", err)
+			}
+			if got := calls(); !slices.Equal(got, []string{"memory"}) {
+				t.Errorf("calls to the backend for a miss: %q, want one warm-up and nothing else", got)
 			}
 		})
 	}

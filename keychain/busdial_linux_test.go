@@ -168,36 +168,7 @@ func TestSessionConnRedials(t *testing.T) {
 	if !ok {
 		t.Fatalf("no unix socket in %q", s.Addr())
 	}
-	sock := filepath.Join(t.TempDir(), "bus")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if accepted.Add(1) == 1 {
-				r := bufio.NewReader(c)
-				r.ReadString('\n') // \0AUTH EXTERNAL ... (then BEGIN and messages)
-				c.Write([]byte("REJECTED DBUS_COOKIE_SHA1\r\n"))
-				c.Close()
-				continue
-			}
-			b, err := net.Dial("unix", real)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(b, c); b.Close() }()
-			go func() { io.Copy(c, b); c.Close() }()
-		}
-	}()
-	addr := "unix:path=" + sock
+	addr, accepted := busProxy(t, real, func(n int32) bool { return n == 1 })
 	t.Setenv(busEnv, addr)
 	t.Cleanup(dropSharedConn)
 	dropSharedConn()
@@ -223,6 +194,85 @@ func TestSessionConnRedials(t *testing.T) {
 	}
 	if n := accepted.Load(); n != 3 {
 		t.Errorf("%d connections, want 3 (the third straight through godbus's handshake)", n)
+	}
+}
+
+// busProxy listens on a socket of its own and passes each connection to
+// the bus at the socket real, but for those refuse picks (by their
+// number, from 1): it answers their handshake REJECTED and closes them.
+// It returns its address and the count of connections so far.
+func busProxy(t *testing.T, real string, refuse func(n int32) bool) (string, *atomic.Int32) {
+	sock := filepath.Join(t.TempDir(), "bus")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if refuse(accepted.Add(1)) {
+				r := bufio.NewReader(c)
+				r.ReadString('\n') // \0AUTH EXTERNAL ... (then BEGIN and messages)
+				c.Write([]byte("REJECTED DBUS_COOKIE_SHA1\r\n"))
+				c.Close()
+				continue
+			}
+			b, err := net.Dial("unix", real)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(b, c); b.Close() }()
+			go func() { io.Copy(c, b); c.Close() }()
+		}
+	}()
+	return "unix:path=" + sock, &accepted
+}
+
+// A warm-up connects and sends the greeting, and the get that follows
+// uses that same connection (one connection in all) and greeting.
+func TestWarmThenGet(t *testing.T) {
+	s := keychaintest.Start(t, testing.Short())
+	real, ok := unixSocket(s.Addr())
+	if !ok {
+		t.Fatalf("no unix socket in %q", s.Addr())
+	}
+	addr, accepted := busProxy(t, real, func(int32) bool { return false })
+	t.Setenv(busEnv, addr)
+	t.Cleanup(dropSharedConn)
+	dropSharedConn()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b := newSecretService(Options{})
+	b.Warm(ctx)
+	shared.Lock()
+	warmed := shared.conn
+	shared.Unlock()
+	if warmed == nil {
+		t.Fatal("no connection after Warm")
+	}
+	b.Warm(ctx) // nothing more
+	if _, err := b.Get(ctx, "missing.example"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get after a warm-up: %v, want not found", err)
+	}
+	b.Warm(ctx) // nothing more
+	shared.Lock()
+	conn := shared.conn
+	shared.Unlock()
+	greetings.Lock()
+	g := greetings.g
+	greetings.Unlock()
+	if conn != warmed || g == nil || g.conn != conn {
+		t.Errorf("after the get: the warm-up's connection %v, its greeting %v", conn == warmed, g != nil && g.conn == conn)
+	}
+	if n := accepted.Load(); n != 1 {
+		t.Errorf("%d connections to the bus, want the warm-up's alone", n)
 	}
 }
 
