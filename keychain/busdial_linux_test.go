@@ -163,15 +163,7 @@ func TestDialBusRefused(t *testing.T) {
 // dialBus. The bus here is a real dbus-daemon behind a proxy that answers
 // REJECTED to the first connection only.
 func TestSessionConnRedials(t *testing.T) {
-	s := keychaintest.Start(t, testing.Short())
-	real, ok := unixSocket(s.Addr())
-	if !ok {
-		t.Fatalf("no unix socket in %q", s.Addr())
-	}
-	addr, accepted := busProxy(t, real, func(n int32) bool { return n == 1 })
-	t.Setenv(busEnv, addr)
-	t.Cleanup(dropSharedConn)
-	dropSharedConn()
+	addr, accepted := useBusProxy(t, func(n int32) bool { return n == 1 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -197,11 +189,18 @@ func TestSessionConnRedials(t *testing.T) {
 	}
 }
 
-// busProxy listens on a socket of its own and passes each connection to
-// the bus at the socket real, but for those refuse picks (by their
-// number, from 1): it answers their handshake REJECTED and closes them.
-// It returns its address and the count of connections so far.
-func busProxy(t *testing.T, real string, refuse func(n int32) bool) (string, *atomic.Int32) {
+// useBusProxy starts a gnome-keyring on a private bus and a proxy in front
+// of it, which this process then uses as its session bus, with a new
+// connection. The proxy passes each connection to the bus, but for those
+// refuse picks (by their number, from 1): it answers their handshake
+// REJECTED and closes them. It returns its address and the count of
+// connections so far.
+func useBusProxy(t *testing.T, refuse func(n int32) bool) (string, *atomic.Int32) {
+	s := keychaintest.Start(t, testing.Short())
+	real, ok := unixSocket(s.Addr())
+	if !ok {
+		t.Fatalf("no unix socket in %q", s.Addr())
+	}
 	sock := filepath.Join(t.TempDir(), "bus")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
@@ -231,21 +230,17 @@ func busProxy(t *testing.T, real string, refuse func(n int32) bool) (string, *at
 			go func() { io.Copy(c, b); c.Close() }()
 		}
 	}()
-	return "unix:path=" + sock, &accepted
+	addr := "unix:path=" + sock
+	t.Setenv(busEnv, addr)
+	t.Cleanup(dropSharedConn)
+	dropSharedConn()
+	return addr, &accepted
 }
 
 // A warm-up connects and sends the greeting, and the get that follows
 // uses that same connection (one connection in all) and greeting.
 func TestWarmThenGet(t *testing.T) {
-	s := keychaintest.Start(t, testing.Short())
-	real, ok := unixSocket(s.Addr())
-	if !ok {
-		t.Fatalf("no unix socket in %q", s.Addr())
-	}
-	addr, accepted := busProxy(t, real, func(int32) bool { return false })
-	t.Setenv(busEnv, addr)
-	t.Cleanup(dropSharedConn)
-	dropSharedConn()
+	_, accepted := useBusProxy(t, func(int32) bool { return false })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
