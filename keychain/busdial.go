@@ -25,13 +25,13 @@ import (
 // waiting for it, where godbus's Connect waits for five answers: it sends
 // the whole handshake (EXTERNAL with this process's uid, then BEGIN),
 // Hello and the caller's first call, if any, in one write, before godbus
-// has even set the connection up, and returns: later calls follow in the
-// same stream, and the bus reads them all once it has said OK. The bus
-// handles a connection's messages in order, so Hello is done before any
-// later call. dbus-broker documents this use (its SASL "does not need to
-// be synchronous"); dbus-daemon keeps the bytes that follow BEGIN for the
-// message stream; the tests run it against dbus-daemon. Unix file
-// descriptors are not negotiated; nothing here sends any.
+// runs its own handshake on the connection, and returns: later calls
+// follow in the same stream, and the bus reads them all once it has said
+// OK. The bus handles a connection's messages in order, so Hello is done
+// before any later call. dbus-broker documents this use (its SASL "does
+// not need to be synchronous"); dbus-daemon keeps the bytes that follow
+// BEGIN for the message stream; the tests run it against dbus-daemon.
+// Unix file descriptors are not negotiated; nothing here sends any.
 //
 // godbus runs its own handshake (Conn.Auth) on the connection: a shim
 // answers it at once, and the bus's real answer is the first thing
