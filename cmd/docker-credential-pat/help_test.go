@@ -29,7 +29,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 			}
 			col := -1
 			for _, l := range strings.Split(help, "\n") {
-				m := flagSpec.FindStringSubmatchIndex(l)
+				m := flagSpec().FindStringSubmatchIndex(l)
 				if m == nil {
 					continue
 				}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 	"unicode"
@@ -269,7 +270,7 @@ func alignFlags(help string) string {
 	parsed := map[int]flagLine{}
 	width := 0
 	for i, l := range lines {
-		m := flagSpec.FindStringSubmatch(l)
+		m := flagSpec().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
@@ -296,4 +297,8 @@ func alignFlags(help string) string {
 }
 
 // flagSpec matches a flag line: the flag, its value name, the description.
-var flagSpec = regexp.MustCompile(`^ +((?:-[a-zA-Z], )?--[a-z-]+(?: [A-Z][A-Z|]*)?) +(\S.*)$`)
+// It is compiled on first use: every process would pay for it at start,
+// and only --help needs it.
+var flagSpec = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^ +((?:-[a-zA-Z], )?--[a-z-]+(?: [A-Z][A-Z|]*)?) +(\S.*)$`)
+})
