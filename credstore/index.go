@@ -233,7 +233,7 @@ func findIndexLine(r io.Reader, key string) (json.RawMessage, bool) {
 			return nil, false
 		}
 		name, _, ok := bytes.Cut(entry[5:], []byte(`": {`))
-		if !ok || bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) {
+		if !ok || bytes.IndexByte(name, '\\') >= 0 || !utf8.Valid(name) || hasControl(name) {
 			return nil, false
 		}
 		last = !more
@@ -319,10 +319,11 @@ func splitMember(line []byte) (string, json.RawMessage, bool) {
 		return "", nil, false
 	}
 	quoted := line[:i+1]
-	if !utf8.Valid(quoted[1:i]) {
+	if !utf8.Valid(quoted[1:i]) || hasControl(quoted[1:i]) {
 		// encoding/json would read such a key as another (U+FFFD for each
-		// bad byte), and write it so: leave the file to parseIndexJSON,
-		// which reads it the way a rewrite will.
+		// bad byte), and write it so, or not at all (a control character
+		// is no JSON): leave the file to parseIndexJSON, which reads it
+		// the way a rewrite will.
 		return "", nil, false
 	}
 	if bytes.IndexByte(quoted[1:i], '\\') < 0 && bytes.IndexByte(quoted[1:i], '"') < 0 {
@@ -333,6 +334,12 @@ func splitMember(line []byte) (string, json.RawMessage, bool) {
 		return "", nil, false
 	}
 	return key, json.RawMessage(line[i+3:]), true
+}
+
+// hasControl reports whether b holds a control character, which a JSON
+// string may hold only escaped.
+func hasControl(b []byte) bool {
+	return bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 })
 }
 
 func (x *index) validVersion() bool { return validVersion(x.top["version"]) }
