@@ -369,3 +369,26 @@ func BenchmarkDialBus(b *testing.B) {
 		})
 	}
 }
+
+// A warm-up never waits for another call that is connecting (which may be
+// in godbus's handshake, bounded only by that call's deadline): it leaves
+// the connection to the call.
+func TestWarmDoesNotWait(t *testing.T) {
+	_, accepted := useBusProxy(t, func(int32) bool { return false })
+	shared.Lock() // another call, connecting
+	done := make(chan struct{})
+	go func() {
+		newSecretService(Options{}).Warm(context.Background())
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Error("Warm waited for the connection another call was making")
+	}
+	shared.Unlock()
+	<-done
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("Warm connected (%d) while another call was connecting", n)
+	}
+}

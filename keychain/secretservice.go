@@ -806,7 +806,8 @@ func sessionConn(ctx context.Context, op string) (*dbus.Conn, error) {
 }
 
 // connectBus is sessionConn; without slow, it fails where sessionConn
-// would run godbus's handshake, which waits for answers without a context.
+// would run godbus's handshake, which waits for answers without a context,
+// and where it would wait for another call that is connecting.
 // With greet, a connection dialBus makes sends the greeting with its
 // handshake (see sendGreeting); the probe of Open("auto") asks the bus
 // only, and must not start a Secret Service that is not running.
@@ -815,7 +816,13 @@ func connectBus(ctx context.Context, op string, slow, greet bool) (*dbus.Conn, e
 	if err != nil {
 		return nil, withOp(err, op)
 	}
-	shared.Lock()
+	if slow {
+		shared.Lock()
+	} else if !shared.TryLock() {
+		// Another call is connecting, perhaps through godbus's handshake,
+		// which nothing bounds but the call's own deadline.
+		return nil, errConnecting
+	}
 	defer shared.Unlock()
 	if shared.conn != nil && shared.addr == addr && shared.conn.Connected() {
 		return shared.conn, nil
@@ -865,6 +872,9 @@ func redial(conn *dbus.Conn) bool {
 	shared.refusedBy, shared.conn, shared.shim = shared.addr, nil, nil
 	return true
 }
+
+// errConnecting is a warm-up's answer when another call is connecting.
+var errConnecting = errors.New("another call is connecting to the session bus")
 
 var shared struct {
 	sync.Mutex
