@@ -82,8 +82,14 @@ func readUse(path string) *useRecord {
 	if err != nil {
 		return nil
 	}
+	return decodeUse(data)
+}
+
+// decodeUse decodes a use record; one that is not (too large, torn, not
+// JSON) is nil.
+func decodeUse(data []byte) *useRecord {
 	var u useRecord
-	if json.Unmarshal(data, &u) != nil {
+	if len(data) > maxUseRecord || json.Unmarshal(data, &u) != nil {
 		return nil
 	}
 	return &u
@@ -140,10 +146,7 @@ func (s *Store) updateUse(e *Entry, fn func(e *Entry)) error {
 	if err != nil {
 		return err
 	}
-	var u useRecord
-	if len(old) <= maxUseRecord && json.Unmarshal(old, &u) == nil {
-		u.applyTo(e)
-	}
+	decodeUse(old).applyTo(e)
 	fn(e)
 	data, err := json.Marshal(recordOf(e))
 	if err != nil {
