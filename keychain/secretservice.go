@@ -850,7 +850,6 @@ func connectBus(ctx context.Context, op string, slow, greet bool) (*dbus.Conn, e
 		if !slow {
 			return nil, err
 		}
-		shim = nil
 		if conn, err = dbus.Connect(addr); err != nil {
 			return nil, err
 		}
