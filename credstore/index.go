@@ -337,9 +337,16 @@ func splitMember(line []byte) (string, json.RawMessage, bool) {
 }
 
 // hasControl reports whether b holds a control character, which a JSON
-// string may hold only escaped.
+// string may hold only escaped. Byte by byte, as no byte of a multi-byte
+// UTF-8 sequence is below 0x80: decoding runes (bytes.ContainsFunc) was a
+// third of a get's index lookup at 1,000 entries.
 func hasControl(b []byte) bool {
-	return bytes.ContainsFunc(b, func(r rune) bool { return r < 0x20 })
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func (x *index) validVersion() bool { return validVersion(x.top["version"]) }

@@ -146,3 +146,14 @@ func TestFindIndexLine(t *testing.T) {
 		t.Error("a one-line index was read the fast way")
 	}
 }
+
+// hasControl, byte by byte, agrees with reading runes: a control character
+// anywhere, never a byte of a multi-byte sequence or a bad byte.
+func TestHasControl(t *testing.T) {
+	for _, s := range []string{"", "ghcr.io", "a\tb", "\x00", "x\x1f", " ", "\x7f", "é€😀", "\xff\xfe", "ü\n", "\xc3", "\xe2\x82"} {
+		want := strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 })
+		if got := hasControl([]byte(s)); got != want {
+			t.Errorf("hasControl(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
