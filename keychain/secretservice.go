@@ -171,20 +171,32 @@ func (c *client) getPlaced(ctx context.Context, key string, item dbus.ObjectPath
 	if err != nil {
 		return nil, false, unanswered(err)
 	}
-	obj := c.conn.Object(secretsName, item)
 	var attrsCall *dbus.Call
 	if holds == nil {
-		attrsCall = obj.GoWithContext(ctx, propGet, 0, nil, itemIface, "Attributes")
+		attrsCall = c.conn.Object(secretsName, item).GoWithContext(ctx, propGet, 0, nil, itemIface, "Attributes")
 	}
-	var sec ssSecret
-	err = wait(ctx, obj.GoWithContext(ctx, itemIface+".GetSecret", 0, nil, s)).Store(&sec)
-	defer clear(sec.Value)
+	// The Service's GetSecrets, not the item's GetSecret: gnome-keyring
+	// answers a call on an item's path later the more items it holds
+	// (1.1 against 0.8 ms at 1,000 items, 0.58 against 0.50 at one).
+	// An item it cannot read (no such item, locked) is left out of the
+	// answer: the search then.
+	var secrets map[dbus.ObjectPath]ssSecret
+	err = wait(ctx, c.conn.Object(secretsName, secretsPath).GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, []dbus.ObjectPath{item}, s)).Store(&secrets)
+	defer func() {
+		for _, sec := range secrets {
+			clear(sec.Value)
+		}
+	}()
 	var v dbus.Variant
 	if err == nil && attrsCall != nil {
 		err = wait(ctx, attrsCall).Store(&v)
 	}
 	if err != nil {
 		return nil, false, unanswered(err)
+	}
+	sec, found := secrets[item]
+	if !found {
+		return nil, false, nil
 	}
 	data, ok = unpack(string(sec.Value))
 	if !ok {
