@@ -24,6 +24,10 @@ const (
 	colPass    = "pass"
 	colKeyctl  = "pat (keyctl)"
 	colVersion = "pat version"
+	// colPatSmall is docker-credential-pat on a Secret Service of its own
+	// that holds the smallest N's entries all along: measured beside pat in
+	// the largest N's get cell, for the growth with N in the same runs.
+	colPatSmall = "pat at the smallest N"
 )
 
 // subject is a helper under test together with what it holds.
@@ -45,6 +49,7 @@ type runner struct {
 	cfg     config
 	pay     payloads
 	subs    []*subject // pat, secretservice, pass, pat (keyctl)
+	small   *subject   // colPatSmall; nil with one size
 	version *helper    // docker-credential-pat for the floor
 	rep     *report
 
@@ -105,6 +110,19 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	defer refSS.Stop()
 	path := []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
 	base := append(append([]string(nil), path...), patSS.Env()...)
+	if len(cfg.sizes) > 1 {
+		h := &helper{name: colPatSmall, bin: patBin}
+		smallSS, err := startKeyring(filepath.Join(tmp, "kr-pat-small"))
+		if err != nil {
+			h.err = err
+		} else {
+			defer smallSS.Stop()
+			h.env = append(append(append([]string(nil), path...), smallSS.Env()...),
+				"DOCKER_CREDENTIAL_PAT_STATE_DIR="+filepath.Join(tmp, "pat-small-state"),
+				"DOCKER_CREDENTIAL_PAT_BACKEND=secretservice")
+		}
+		r.small = &subject{helper: h, want: map[string]creds{}}
+	}
 
 	pat := &helper{name: colPat, bin: patBin, env: append(append([]string(nil), base...),
 		"DOCKER_CREDENTIAL_PAT_STATE_DIR="+filepath.Join(tmp, "pat-state"),
@@ -137,6 +155,9 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 
 	r.choosePayloads(ctx)
 	defer r.cleanup()
+	if r.small != nil && r.small.usable() {
+		r.fill(ctx, r.small, cfg.sizes[0])
+	}
 
 	for _, n := range cfg.sizes {
 		if err := ctx.Err(); err != nil {
@@ -151,8 +172,8 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 		r.populate(ctx, n)
 		r.level(ctx, n)
 	}
-	for _, s := range r.subs {
-		if s.err != nil {
+	for _, s := range append(r.subs, r.small) {
+		if s != nil && s.err != nil {
 			rep.unusable = append(rep.unusable, fmt.Sprintf("%s: %v", s.name, s.err))
 		}
 	}
@@ -196,59 +217,64 @@ func (r *runner) populate(ctx context.Context, n int) {
 		r.filled = n
 	}()
 	for _, s := range r.subs {
-		if !s.usable() || len(s.keys) >= n {
-			continue
+		if s.usable() && len(s.keys) < n {
+			r.fill(ctx, s, n)
 		}
-		t0 := time.Now()
-		from := len(s.keys)
-		entries := make([]creds, 0, n-from)
-		for i := from; i < n; i++ {
-			entries = append(entries, r.pay.entry(i))
-		}
-		errs := make([]error, len(entries))
-		for i := range errs {
-			errs[i] = errNotRun
-		}
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for w := 0; w < 2; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					if s.fill != nil {
-						errs[i] = s.fill(ctx, entries[i])
-					} else {
-						_, errs[i] = s.store(ctx, entries[i])
-					}
-				}
-			}()
-		}
-		for i := range entries {
-			if ctx.Err() != nil {
-				break
-			}
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		for i, e := range entries {
-			if errs[i] != nil {
-				if s.err == nil {
-					s.err = fmt.Errorf("filling to N=%d, store %s: %w", n, e.ServerURL, errs[i])
-				}
-				continue
-			}
-			s.want[e.ServerURL] = e // also when unusable: cleanup erases by it
-			s.keys = append(s.keys, e.ServerURL)
-		}
-		if s.err != nil {
-			logf("N=%d: %s: %v", n, s.name, s.err)
-			continue
-		}
-		logf("N=%d: %s filled %d entries in %s", n, s.name, len(entries), time.Since(t0).Round(time.Millisecond))
-		r.rep.fill = append(r.rep.fill, fillTime{helper: s.name, from: from, to: n, took: time.Since(t0)})
 	}
+}
+
+// fill brings s up to n entries through its own store (or s.fill), two
+// processes at a time.
+func (r *runner) fill(ctx context.Context, s *subject, n int) {
+	t0 := time.Now()
+	from := len(s.keys)
+	entries := make([]creds, 0, n-from)
+	for i := from; i < n; i++ {
+		entries = append(entries, r.pay.entry(i))
+	}
+	errs := make([]error, len(entries))
+	for i := range errs {
+		errs[i] = errNotRun
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if s.fill != nil {
+					errs[i] = s.fill(ctx, entries[i])
+				} else {
+					_, errs[i] = s.store(ctx, entries[i])
+				}
+			}
+		}()
+	}
+	for i := range entries {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, e := range entries {
+		if errs[i] != nil {
+			if s.err == nil {
+				s.err = fmt.Errorf("filling to N=%d, store %s: %w", n, e.ServerURL, errs[i])
+			}
+			continue
+		}
+		s.want[e.ServerURL] = e // also when unusable: cleanup erases by it
+		s.keys = append(s.keys, e.ServerURL)
+	}
+	if s.err != nil {
+		logf("N=%d: %s: %v", n, s.name, s.err)
+		return
+	}
+	logf("N=%d: %s filled %d entries in %s", n, s.name, len(entries), time.Since(t0).Round(time.Millisecond))
+	r.rep.fill = append(r.rep.fill, fillTime{helper: s.name, from: from, to: n, took: time.Since(t0)})
 }
 
 // cleanup erases what docker-credential-pat put in the kernel keyring,

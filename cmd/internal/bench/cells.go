@@ -146,6 +146,9 @@ func (r *runner) level(ctx context.Context, n int) {
 		hit = append(hit, r.getHitProbe(s, n))
 		miss = append(miss, r.getMissProbe(s))
 	}
+	if r.small != nil && n == cfg.sizes[len(cfg.sizes)-1] {
+		hit = append(hit, r.getHitProbe(r.small, cfg.sizes[0]))
+	}
 	v := r.version
 	hit = append(hit, probe{label: colVersion, skip: v.err, do: func(ctx context.Context, _ int) (sample, error) {
 		e, err := v.version(ctx)
