@@ -587,23 +587,28 @@ const whyText = `
   reads the index, the get connects itself and sends, in one write, the bus handshake, Hello
   and the greeting (dialBus: nothing is waited for; godbus's handshake waits for five
   answers), and OpenSession leaves from godbus's reader as soon as the greeting is answered;
-  then one GetSecret, whose payload must name the key (holds) before it is served; anything
-  else falls back to the search. Timestamps inside get processes (medians of 30 runs at N=1 and
-  at N=1,000, from the keychain package's initialiser on, load about 1; 2026-12-02): the get
-  starts at 0.85 ms (flags, state, stdin); its write leaves at 1.4 ms (connecting 0.25,
-  godbus's set-up 0.2); the greeting's answer is back at 3.9-4.0 ms (dbus-daemon
-  authenticating the new connection and answering Hello, gnome-keyring answering its first
-  message from a new client); OpenSession's at 5.0-5.1; GetSecret's at 6.2 (N=1) and 6.5
-  (N=1,000); counting the use ends it at 6.8 and 7.0 ms. Meanwhile the index is read (0.9 ms
-  at N=1, 1.3-1.5 at N=1,000, half of it encoding/json's first decode of an entry) and
-  encoding/json warmed for the use record (0.5 ms): off the chain. Three gnome-keyring round
-  trips stay, one after another, and cannot be merged: the greeting before anything else,
-  since a first message that needs gnome-keyring's per-client record can abort the daemon;
-  OpenSession before the GetSecret that names its session. They are about 4.7 of those 7 ms:
-  each gnome-keyring answer passes its GDBus worker thread and main loop and dbus-daemon,
-  and is worth a good part of the process floor, which is why get / version stays above
-  the kernel keyring's. Asking for the item's attributes beside GetSecret, to tell whose it
-  is, cost about 2 ms more per get under load, hence the payload check.
+  then one GetSecrets on the Service (not GetSecret on the item: gnome-keyring answers calls on
+  an item's path later the more items it holds, 1.1 against 0.8 ms at 1,000 items), whose
+  payload must name the key (holds) before it is served; anything else falls back to the
+  search. Timestamps inside get processes (static build, medians of 50-100 runs, from the
+  keychain package's initialiser on; 2026-12-02 09:00-10:10 UTC, version 2.4-2.8 ms): the get
+  starts at 0.15 ms (flags, state, stdin); its write leaves at 0.38 (connecting 0.15); the
+  greeting's answer is back at 1.4-1.5 ms (N=1) and 1.5-1.7 (N=1,000): dbus-daemon
+  authenticating the new connection and answering Hello (0.4-0.6 ms after the write), then
+  gnome-keyring's first message from a new client; OpenSession leaves 0.05 ms after it and
+  is answered 0.6-0.7 ms later; GetSecrets leaves 0.07 ms after that and is answered
+  0.5-0.9 ms later (N=1 to 1,000), 0.14 ms more to decode it; counting the use takes 0.15-0.25
+  (a first use of a key creates its record), and the process ends at 3.0-3.2 ms (N=1) and
+  3.3-3.6 (N=1,000). Whole-process get minus version is that time, within 0.1 ms. Meanwhile
+  the index is read (0.25 ms at N=1, 0.6-0.7 at N=1,000) off the chain, though on two cores
+  it takes CPU that the daemons' answers need. Three gnome-keyring round trips and the
+  bus's authentication stay, one after another, about 2.5 of the 3.0-3.6 ms: the greeting
+  before anything else, since a first message that needs gnome-keyring's per-client record
+  can abort the daemon; OpenSession before the GetSecrets that names its session. With a
+  process floor of 2.4-2.8 ms that alone puts get at about 2× version, which is why get /
+  version stays above the kernel keyring's (1.4×). Asking for the item's attributes beside
+  the secret, to tell whose it is, cost about 2 ms more per get under load, hence the
+  payload check.
 - **Counting the use** rewrites a record of about 300 bytes for the one entry (uses/ in the
   state directory) in place, under the index lock; the index is not rewritten. It was a
   temporary file renamed over the record: on ext4 a rename over a file starts writing the
@@ -615,7 +620,8 @@ const whyText = `
   fault in the host too. perf stat of 100 runs of a Go program that only prints: 250 page
   faults and 6 ms of system time each, about 25 µs a fault. The
   process floor then depends on the host, not on the program: ` + "`pat version`" + ` took
-  2.6 ms in the run of 2026-12-02 03:15 and 12-16 ms in this session's. Every helper pays it
+  2.6 ms in the runs of 2026-12-02 03:15 and 08:30, and 12-16 ms in the one of 06:50 (a
+  different host; about 2 µs a fault at 08:30). Every helper pays it
   on every process, so ratios between helpers, and against version, move with it: a slow
   floor hides the difference between helpers (get / secretservice rises towards 1) and
   flatters get / version (towards 1).
