@@ -181,6 +181,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		readUse(s.usePath(key)).applyTo(e)
 		at = e.Locator
 	}
+	learned := s.resume(b)
 	data, found, err := keychain.GetAt(s.ctx, b, key, at, func(data []byte) bool {
 		p, err := decodePayload(data)
 		if err != nil {
@@ -195,6 +196,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		}
 		return "", "", ErrNotFound
 	}
+	s.keepLearned(b, learned)
 	p, err := decodePayload(data)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("the keychain item for %s is unreadable: %v", key, err),

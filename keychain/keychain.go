@@ -116,6 +116,37 @@ func Warm(ctx context.Context, b Backend) {
 	}
 }
 
+// A Resumer is a Backend whose first call can start sooner with what an
+// earlier process learned: the Secret Service's session, which
+// gnome-keyring numbers in order, so that a get can name the session its
+// OpenSession will get before the answer says so, and ask for the secret
+// in the same breath (see secretService.getPlaced). A wrong guess costs
+// an error answer and nothing else: the call then goes as without it.
+type Resumer interface {
+	Backend
+	// Resume gives the backend what an earlier process's Learned
+	// returned, before its first call.
+	Resume(learned string)
+	// Learned is what this process learned for the next one, or "": text
+	// without secrets, to be kept in a file.
+	Learned() string
+}
+
+// Resume is b's Resume when b is a Resumer.
+func Resume(b Backend, learned string) {
+	if r, ok := b.(Resumer); ok {
+		r.Resume(learned)
+	}
+}
+
+// Learned is b's Learned when b is a Resumer, else "".
+func Learned(b Backend) string {
+	if r, ok := b.(Resumer); ok {
+		return r.Learned()
+	}
+	return ""
+}
+
 // SetAt is b's SetAt when b is a Locator, else b.Set with found "".
 func SetAt(ctx context.Context, b Backend, key string, data []byte) (found string, err error) {
 	if l, ok := b.(Locator); ok {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ import (
 //     dismissed with ErrLocked at once when none can.
 //   - The first message on each connection is the greeting (see greet),
 //     which keeps gnome-keyring-daemon alive.
+//   - A get at a place names the session it guesses it will get (see
+//     Resume) and asks for the secret right behind OpenSession; the
+//     service refuses a session that is not the caller's own, and the
+//     call is made again with the session's path.
 const (
 	secretsName     = "org.freedesktop.secrets"
 	secretsPath     = dbus.ObjectPath("/org/freedesktop/secrets")
@@ -167,10 +172,7 @@ func (c *client) placed(at string) (dbus.ObjectPath, bool) {
 // GetAt then searches. err is a call that got no answer, which a search
 // would only meet again.
 func (c *client) getPlaced(ctx context.Context, key string, item dbus.ObjectPath, holds func([]byte) bool) (data []byte, ok bool, err error) {
-	s, err := c.openSession(ctx).path()
-	if err != nil {
-		return nil, false, unanswered(err)
-	}
+	session := c.openSession(ctx)
 	var attrsCall *dbus.Call
 	if holds == nil {
 		attrsCall = c.conn.Object(secretsName, item).GoWithContext(ctx, propGet, 0, nil, itemIface, "Attributes")
@@ -181,12 +183,32 @@ func (c *client) getPlaced(ctx context.Context, key string, item dbus.ObjectPath
 	// An item it cannot read (no such item, locked) is left out of the
 	// answer: the search then.
 	var secrets map[dbus.ObjectPath]ssSecret
-	err = wait(ctx, c.conn.Object(secretsName, secretsPath).GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, []dbus.ObjectPath{item}, s)).Store(&secrets)
 	defer func() {
 		for _, sec := range secrets {
 			clear(sec.Value)
 		}
 	}()
+	getSecrets := func(s dbus.ObjectPath) error {
+		return wait(ctx, c.conn.Object(secretsName, secretsPath).GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, []dbus.ObjectPath{item}, s)).Store(&secrets)
+	}
+	// With a guess of the session's path (see Resume), GetSecrets leaves
+	// now, right behind the OpenSession that left on the greeting's answer,
+	// rather than a round trip later. The Secret Service looks a session up
+	// among the caller's own (gnome-keyring: "The session does not exist"
+	// otherwise): a wrong guess is answered with an error, and the call
+	// goes again with the session's path once it is known.
+	guess := guessSession(session.p)
+	if guess != "" {
+		err = getSecrets(guess)
+	}
+	if guess == "" || err != nil && answered(err) {
+		s, perr := session.path()
+		if perr != nil {
+			return nil, false, unanswered(perr)
+		}
+		secrets = nil
+		err = getSecrets(s)
+	}
 	var v dbus.Variant
 	if err == nil && attrsCall != nil {
 		err = wait(ctx, attrsCall).Store(&v)
@@ -285,6 +307,81 @@ func (b *secretService) Warm(ctx context.Context) {
 	if conn, err := connectBus(ctx, "get", false, true); err == nil {
 		sendGreeting(conn)
 	}
+}
+
+// Resume takes an earlier process's Learned, its session's path, from
+// which it guesses the path of the session this process will open (see
+// nextSession).
+func (b *secretService) Resume(learned string) {
+	guess := nextSession(dbus.ObjectPath(learned))
+	sessionGuess.Lock()
+	sessionGuess.path = guess
+	sessionGuess.Unlock()
+}
+
+// Learned is the path of this process's session, once the Secret Service
+// has answered with it, else "".
+func (b *secretService) Learned() string {
+	greetings.Lock()
+	g := greetings.g
+	greetings.Unlock()
+	if g == nil {
+		return ""
+	}
+	g.mu.Lock()
+	p := g.pending
+	g.mu.Unlock()
+	if p == nil {
+		return ""
+	}
+	select {
+	case <-p.done:
+		if p.err == nil {
+			return string(p.path)
+		}
+	default:
+	}
+	return ""
+}
+
+// sessionGuess is the path the session of this process will likely have
+// (see Resume), until a get takes it.
+var sessionGuess struct {
+	sync.Mutex
+	path dbus.ObjectPath
+}
+
+// guessSession returns the guessed path of p while the Secret Service has
+// not said it, once per process.
+func guessSession(p *pendingSession) dbus.ObjectPath {
+	sessionGuess.Lock()
+	guess := sessionGuess.path
+	sessionGuess.path = ""
+	sessionGuess.Unlock()
+	select {
+	case <-p.done:
+		return ""
+	default:
+		return guess
+	}
+}
+
+// nextSession is the path of the session after s where the Secret Service
+// numbers its sessions in order, for every client (gnome-keyring:
+// /org/freedesktop/secrets/session/s7, then s8), or "" for a path not
+// numbered so.
+func nextSession(s dbus.ObjectPath) dbus.ObjectPath {
+	const dir = "/org/freedesktop/secrets/session/"
+	name, ok := strings.CutPrefix(string(s), dir)
+	if !ok || !s.IsValid() {
+		return ""
+	}
+	digits := strings.TrimLeft(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+	n, err := strconv.ParseUint(digits, 10, 31)
+	if err != nil || n == 1<<31-1 || digits[0] == '0' && len(digits) > 1 {
+		return ""
+	}
+	return dbus.ObjectPath(dir + name[:len(name)-len(digits)] + strconv.FormatUint(n+1, 10))
 }
 
 // Set creates a new item for key and sweeps the older ones.

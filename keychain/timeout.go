@@ -68,6 +68,10 @@ func (t *timeoutBackend) Warm(ctx context.Context) {
 	}
 }
 
+func (t *timeoutBackend) Resume(learned string) { Resume(t.b, learned) }
+
+func (t *timeoutBackend) Learned() string { return Learned(t.b) }
+
 // SetAt bounds b's SetAt, when b has one; else it is Set.
 func (t *timeoutBackend) SetAt(ctx context.Context, key string, data []byte) (string, error) {
 	l, ok := t.b.(Locator)

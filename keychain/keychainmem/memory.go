@@ -28,8 +28,11 @@ type Memory struct {
 	// keychain.ErrTooBig, like Windows' 2,560-byte credential blob. Set it
 	// before the first call.
 	MaxItem int
+	// Learn is what Learned returns (see keychain.Resumer).
+	Learn string
 
 	mu        sync.Mutex
+	resumed   []string // what Resume was given
 	items     map[string][]byte
 	places    map[string]string  // key -> where its item is, for GetAt
 	stored    int                // items stored so far, to name places
@@ -222,6 +225,23 @@ func (m *Memory) GetAt(ctx context.Context, key, at string, _ func([]byte) bool)
 		return nil, "", log(m.notFound("get"))
 	}
 	return bytes.Clone(v), m.places[key], log(nil)
+}
+
+// Resume records what an earlier process learned (see Resumed).
+func (m *Memory) Resume(learned string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resumed = append(m.resumed, learned)
+}
+
+// Learned returns m.Learn.
+func (m *Memory) Learned() string { return m.Learn }
+
+// Resumed returns what Resume was given, in order.
+func (m *Memory) Resumed() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.resumed)
 }
 
 // Place returns where key's item is, as GetAt reports it ("" if none).
