@@ -591,21 +591,26 @@ const whyText = `
   an item's path later the more items it holds, 1.1 against 0.8 ms at 1,000 items), whose
   payload must name the key (holds) before it is served; anything else falls back to the
   search. Timestamps inside get processes (static build, medians of 50-100 runs, from the
-  keychain package's initialiser on; 2026-12-02 09:00-10:10 UTC, version 2.4-2.8 ms): the get
+  keychain package's initialiser on; 2026-12-02 08:50-09:30 UTC, version 2.4-2.8 ms): the get
   starts at 0.15 ms (flags, state, stdin); its write leaves at 0.38 (connecting 0.15); the
   greeting's answer is back at 1.4-1.5 ms (N=1) and 1.5-1.7 (N=1,000): dbus-daemon
   authenticating the new connection and answering Hello (0.4-0.6 ms after the write), then
-  gnome-keyring's first message from a new client; OpenSession leaves 0.05 ms after it and
-  is answered 0.6-0.7 ms later; GetSecrets leaves 0.07 ms after that and is answered
-  0.5-0.9 ms later (N=1 to 1,000), 0.14 ms more to decode it; counting the use takes 0.15-0.25
-  (a first use of a key creates its record), and the process ends at 3.0-3.2 ms (N=1) and
-  3.3-3.6 (N=1,000). Whole-process get minus version is that time, within 0.1 ms. Meanwhile
-  the index is read (0.25 ms at N=1, 0.6-0.7 at N=1,000) off the chain, though on two cores
-  it takes CPU that the daemons' answers need. Three gnome-keyring round trips and the
-  bus's authentication stay, one after another, about 2.5 of the 3.0-3.6 ms: the greeting
-  before anything else, since a first message that needs gnome-keyring's per-client record
-  can abort the daemon; OpenSession before the GetSecrets that names its session. With a
-  process floor of 2.4-2.8 ms that alone puts get at about 2× version, which is why get /
+  gnome-keyring's first message from a new client; OpenSession leaves 0.05 ms after it, and
+  GetSecrets right behind it, naming the session the get guesses it will be (the last get's,
+  kept in the state directory, plus one: gnome-keyring and KWallet number sessions in
+  order; a wrong guess is refused, as gnome-keyring looks sessions up among the caller's
+  own, and costs a second GetSecrets once OpenSession's answer says the path). OpenSession
+  is answered 0.6-0.8 ms after it leaves and GetSecrets 0.4 ms after that (N=1; 0.3 ms more
+  at N=1,000), then 0.14 ms to decode it; counting the use takes 0.15-0.25 ms (a first use
+  of a key creates its record), and the process ends at 2.85 ms (N=1; 3.24 without the
+  guess, in the same runs). Whole-process get minus version is that time, within 0.1 ms.
+  Meanwhile the index is read (0.25 ms at N=1, 0.6-0.7 at N=1,000) off the chain, though on
+  two cores it takes CPU that the daemons' answers need. Two gnome-keyring round trips and
+  the bus's authentication stay, one after another, about 2.2 of the 2.9-3.4 ms: the
+  greeting before anything else, since a first message that needs gnome-keyring's
+  per-client record can abort the daemon; then OpenSession and GetSecrets, which
+  gnome-keyring handles one after the other. With a process floor of 2.4-2.8 ms that alone
+  puts get at about 2× version, which is why get /
   version stays above the kernel keyring's (1.4×). Asking for the item's attributes beside
   the secret, to tell whose it is, cost about 2 ms more per get under load, hence the
   payload check.
