@@ -140,6 +140,7 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 	now := s.now().UTC()
 	s.warmUp()
 	e, exists, err := s.lookup(key)
+	dirOK := err == nil // the state directory is ours (checkDir), its index readable
 	if err != nil {
 		fix := hint.First(err)
 		if fix == "" {
@@ -181,7 +182,10 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		readUse(s.usePath(key)).applyTo(e)
 		at = e.Locator
 	}
-	learned := s.resume(b)
+	learned := ""
+	if dirOK {
+		learned = s.resume(b)
+	}
 	data, found, err := keychain.GetAt(s.ctx, b, key, at, func(data []byte) bool {
 		p, err := decodePayload(data)
 		if err != nil {
@@ -196,7 +200,9 @@ func (s *Store) Get(serverURL string) (string, string, error) {
 		}
 		return "", "", ErrNotFound
 	}
-	s.keepLearned(b, learned)
+	if dirOK {
+		s.keepLearned(b, learned)
+	}
 	p, err := decodePayload(data)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("the keychain item for %s is unreadable: %v", key, err),

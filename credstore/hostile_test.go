@@ -145,6 +145,7 @@ func TestWritableStateDirIsRefused(t *testing.T) {
 	if _, err := f.s.Entries(); !errors.Is(err, statefile.ErrUnsafeDir) {
 		t.Fatalf("entries: %v", err)
 	}
+	f.kc.Learn = "/org/freedesktop/secrets/session/s7"
 	_, got, err := f.s.Get("ghcr.io")
 	if err != nil || got != secret {
 		t.Fatalf("get: %v", err)
@@ -154,5 +155,8 @@ func TestWritableStateDirIsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(f.s.usePath("ghcr.io")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a use was recorded in the open directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, resumeFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("what the keychain learned was kept in the open directory: %v", err)
 	}
 }
