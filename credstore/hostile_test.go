@@ -37,9 +37,10 @@ func bounded(t *testing.T, what string, fn func()) {
 // a store or a list: docker waits on them.
 func TestOddFilesInStateDirDoNotHang(t *testing.T) {
 	const url = "ghcr.io"
-	for _, name := range []string{indexFile, listMarkerFile, "uses/<use>", token.PolicyFile, indexLockFile, "backend"} {
+	for _, name := range []string{indexFile, listMarkerFile, "uses/<use>", token.PolicyFile, indexLockFile, "backend", resumeFile} {
 		t.Run(strings.ReplaceAll(name, "/", "_"), func(t *testing.T) {
 			f := newFixture(t)
+			f.kc.Learn = "/org/freedesktop/secrets/session/s7" // a get writes resume
 			f.add(url, "me", credstoretest.GitHub("ghp_"))
 			if _, _, err := f.s.Get(url); err != nil { // leaves a use record
 				t.Fatal(err)
