@@ -40,29 +40,32 @@ import (
 // connection then fails with errHandshake, and the caller connects the
 // usual way (see sessionConn), as the shim's Refused reports.
 //
-// first, if not nil, makes the first call for the new connection (see
+// first, if not nil, is the first call for the new connection (see
 // firstCall): its answer goes to the call's done, from godbus's reader,
 // as godbus does not know the call.
-func dialBus(ctx context.Context, addr string, first func(*dbus.Conn) *firstCall) (*dbus.Conn, *authShim, error) {
+func dialBus(ctx context.Context, addr string, first *firstCall) (*dbus.Conn, *authShim, error) {
 	where, ok := unixSocket(addr)
 	if !ok {
 		return nil, nil, errNotUnix
-	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unix", where)
-	if err != nil {
-		return nil, nil, err
 	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(DefaultTimeout)
 	}
+	uid := hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid())))
+	out := append([]byte("\x00AUTH EXTERNAL "+uid+"\r\nBEGIN\r\n"), helloCall...)
+	if first != nil {
+		out = append(out, first.msg...)
+	}
+	nc, err := connectUnix(ctx, where, out, deadline)
+	if err != nil {
+		return nil, nil, err
+	}
 	shim := &authShim{nc: nc, in: bufio.NewReader(nc)}
-	var fc *firstCall // set before godbus's reader starts (in Auth)
 	conn, err := dbus.NewConn(shim, dbus.WithIncomingInterceptor(func(m *dbus.Message) {
-		if fc != nil && m.Type != dbus.TypeSignal && m.Type != dbus.TypeMethodCall {
+		if first != nil && m.Type != dbus.TypeSignal && m.Type != dbus.TypeMethodCall {
 			if serial, _ := m.Headers[dbus.FieldReplySerial].Value().(uint32); serial == firstSerial {
-				fc.answer(m, nil)
+				first.answer(m, nil)
 			}
 		}
 	}))
@@ -70,19 +73,10 @@ func dialBus(ctx context.Context, addr string, first func(*dbus.Conn) *firstCall
 		nc.Close()
 		return nil, nil, err
 	}
-	uid := hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid())))
-	out := append([]byte("\x00AUTH EXTERNAL "+uid+"\r\nBEGIN\r\n"), helloCall...)
 	if first != nil {
-		fc = first(conn)
-		out = append(out, fc.msg...)
-		shim.onError = func(err error) { fc.answer(nil, err) }
+		first.done = first.start(conn) // before godbus's reader starts (in Auth)
+		shim.onError = func(err error) { first.answer(nil, err) }
 	}
-	_ = nc.SetWriteDeadline(deadline) // the handshake only
-	if _, err := nc.Write(out); err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	_ = nc.SetWriteDeadline(time.Time{})
 	if err := conn.Auth([]dbus.Auth{externalDone{}}); err != nil {
 		conn.Close()
 		return nil, nil, fmt.Errorf("dbus handshake: %w", err)
@@ -94,9 +88,13 @@ func dialBus(ctx context.Context, addr string, first func(*dbus.Conn) *firstCall
 // (encodeCall) with the serial firstSerial, which godbus's own serials,
 // counting from 1, do not reach.
 type firstCall struct {
-	msg  []byte
-	once sync.Once
-	done func(*dbus.Message, error) // the answer, or the connection's error
+	msg []byte
+	// start is given the new connection before its reader starts, and
+	// returns what takes the call's answer, or the error that ended the
+	// connection first.
+	start func(*dbus.Conn) func(*dbus.Message, error)
+	once  sync.Once
+	done  func(*dbus.Message, error)
 }
 
 func (c *firstCall) answer(m *dbus.Message, err error) {
@@ -303,4 +301,29 @@ func (s *authShim) failed(err error) error {
 		s.onError(err)
 	}
 	return err
+}
+
+// dialUnix connects to the unix socket where through net.Dialer and
+// writes out to it.
+func dialUnix(ctx context.Context, where string, out []byte, deadline time.Time) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", where)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeAll(nc, out, deadline); err != nil {
+		return nil, err
+	}
+	return nc, nil
+}
+
+// writeAll writes out to nc by deadline, and closes nc if it cannot.
+func writeAll(nc net.Conn, out []byte, deadline time.Time) error {
+	_ = nc.SetWriteDeadline(deadline)
+	if _, err := nc.Write(out); err != nil {
+		nc.Close()
+		return err
+	}
+	_ = nc.SetWriteDeadline(time.Time{})
+	return nil
 }

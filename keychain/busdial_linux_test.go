@@ -31,14 +31,14 @@ func TestDialBus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	answers := make(chan *dbus.Message, 2)
-	conn, shim, err := dialBus(ctx, s.Addr(), func(*dbus.Conn) *firstCall {
-		return &firstCall{msg: greetingCall, done: func(m *dbus.Message, err error) {
+	conn, shim, err := dialBus(ctx, s.Addr(), &firstCall{msg: greetingCall, start: func(*dbus.Conn) func(*dbus.Message, error) {
+		return func(m *dbus.Message, err error) {
 			if err != nil {
 				t.Errorf("first call: %v", err)
 			}
 			answers <- m
-		}}
-	})
+		}
+	}})
 	if err != nil {
 		t.Fatalf("dialBus(%q): %v", s.Addr(), err)
 	}
@@ -126,9 +126,9 @@ func TestDialBusRefused(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		start := time.Now()
 		firstErr := make(chan error, 2)
-		conn, shim, err := dialBus(ctx, "unix:path="+sock, func(*dbus.Conn) *firstCall {
-			return &firstCall{msg: greetingCall, done: func(_ *dbus.Message, err error) { firstErr <- err }}
-		})
+		conn, shim, err := dialBus(ctx, "unix:path="+sock, &firstCall{msg: greetingCall, start: func(*dbus.Conn) func(*dbus.Message, error) {
+			return func(_ *dbus.Message, err error) { firstErr <- err }
+		}})
 		if err != nil {
 			t.Fatalf("bus answering %q: dialBus: %v", answer, err)
 		}

@@ -939,12 +939,12 @@ func connectBus(ctx context.Context, op string, slow, greet bool) (*dbus.Conn, e
 	var conn *dbus.Conn
 	var shim *authShim
 	var g *greeting
-	var first func(*dbus.Conn) *firstCall
+	var first *firstCall
 	if greet {
-		first = func(conn *dbus.Conn) *firstCall {
+		first = &firstCall{msg: greetingCall, start: func(conn *dbus.Conn) func(*dbus.Message, error) {
 			g = newGreeting(conn)
-			return &firstCall{msg: greetingCall, done: g.answered}
-		}
+			return g.answered
+		}}
 	}
 	err = errHandshake
 	if shared.refusedBy != addr {
