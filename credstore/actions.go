@@ -273,12 +273,9 @@ func (s *Store) warnKeychain(err error) {
 // e's use record, with where the keychain found the item (locator); and
 // reminds of a token that expires soon. Losing the last use to a power
 // cut is fine; losing one to a race is not, hence the lock, waited for at
-// most wait: what is left of get's deadline.
+// most wait: what is left of get's deadline. The caller read e from the
+// index, in the directory checkDir accepted.
 func (s *Store) recordUse(e *Entry, now time.Time, locator string, wait time.Duration) {
-	if err := s.ensureDir(); err != nil {
-		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})
-		return
-	}
 	unlock, err := lockState(s.dir, wait)
 	if err != nil {
 		s.warn(Warning{Message: fmt.Sprintf("could not record the use of %s: %v", e.Key, err)})

@@ -580,6 +580,9 @@ func lockState(dir string, wait time.Duration) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	if unlock, ok := tryLock(f); ok {
+		return unlock, nil
+	}
 	f.Close()
 	type result struct {
 		unlock func()
