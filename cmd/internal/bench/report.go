@@ -590,36 +590,37 @@ const whyText = `
   then one GetSecrets on the Service (not GetSecret on the item: gnome-keyring answers calls on
   an item's path later the more items it holds, 1.1 against 0.8 ms at 1,000 items), whose
   payload must name the key (holds) before it is served; anything else falls back to the
-  search. Timestamps inside get processes (static build, medians of 50-100 runs, from the
-  keychain package's initialiser on; 2026-12-02 08:50-09:30 UTC, version 2.4-2.8 ms): the get
-  starts at 0.15 ms (flags, state, stdin); its write leaves at 0.38 (connecting 0.15); the
-  greeting's answer is back at 1.4-1.5 ms (N=1) and 1.5-1.7 (N=1,000): dbus-daemon
-  authenticating the new connection and answering Hello (0.4-0.6 ms after the write), then
-  gnome-keyring's first message from a new client; OpenSession leaves 0.05 ms after it, and
-  GetSecrets right behind it, naming the session the get guesses it will be (the last get's,
-  kept in the state directory, plus one: gnome-keyring and KWallet number sessions in
-  order; a wrong guess is refused, as gnome-keyring looks sessions up among the caller's
-  own, and costs a second GetSecrets once OpenSession's answer says the path). OpenSession
-  is answered 0.6-0.8 ms after it leaves and GetSecrets 0.4 ms after that (N=1; 0.3 ms more
-  at N=1,000), then 0.14 ms to decode it; counting the use takes 0.15-0.25 ms (a first use
-  of a key creates its record), and the process ends at 2.85 ms (N=1; 3.24 without the
-  guess, in the same runs). Whole-process get minus version is that time, within 0.1 ms.
-  Meanwhile the index is read (0.25 ms at N=1, 0.6-0.7 at N=1,000) off the chain, though on
-  two cores it takes CPU that the daemons' answers need. Two gnome-keyring round trips and
-  the bus's authentication stay, one after another, about 2.2 of the 2.9-3.4 ms: the
-  greeting before anything else, since a first message that needs gnome-keyring's
-  per-client record can abort the daemon; then OpenSession and GetSecrets, which
-  gnome-keyring handles one after the other. With a process floor of 2.4-2.8 ms that alone
-  puts get at about 2× version, which is why get /
+  search. Timestamps inside get processes (static build, medians of 100 runs at N=1 and at
+  N=1,000, from the keychain package's initialiser on; 2026-12-02 09:55 UTC, version 2.4-2.9
+  ms): the get starts at 0.14-0.16 ms (flags, state, stdin); its write leaves at 0.27-0.31,
+  on a raw socket before the net package sets the connection up; the greeting's answer is back
+  at 1.56-1.58 ms (1.25-1.3 ms after the write that hour, 0.95-1.05 in the hour before):
+  dbus-daemon authenticating the new connection and answering Hello, then gnome-keyring's
+  first message from a new client. OpenSession leaves 0.05-0.07 ms after it and GetSecrets
+  0.12-0.14 ms after that, naming the session the get guesses it will be (the last get's,
+  kept in the state directory, plus one: gnome-keyring and KWallet number sessions in order;
+  a wrong guess is refused, as gnome-keyring looks sessions up among the caller's own, and
+  costs a second GetSecrets once OpenSession's answer says the path). OpenSession is answered
+  at 2.43-2.49 ms, GetSecrets 0.25-0.3 ms later; decoding it and checking the payload take
+  0.18 ms, counting the use 0.1-0.18, and the process ends at 3.11 (N=1) and 3.17 ms
+  (N=1,000). Without the guess the get ended 0.4 ms later (same runs, in the hour before).
+  Whole-process get minus version is that time, within 0.1 ms. Meanwhile the index is read
+  (0.23 ms at N=1, 0.55 at N=1,000) off the chain, though on two cores it takes CPU that the
+  daemons' answers need. Two gnome-keyring round trips and the bus's authentication stay, one
+  after another, about 2.2 of the 2.8-3.2 ms: the greeting before anything else, since a
+  first message that needs gnome-keyring's per-client record can abort the daemon; then
+  OpenSession and GetSecrets, which gnome-keyring handles one after the other. With a
+  process floor of 2.4-2.9 ms that alone puts get at about 2× version, which is why get /
   version stays above the kernel keyring's (1.4×). Asking for the item's attributes beside
   the secret, to tell whose it is, cost about 2 ms more per get under load, hence the
   payload check.
 - **Counting the use** rewrites a record of about 300 bytes for the one entry (uses/ in the
   state directory) in place, under the index lock; the index is not rewritten. It was a
   temporary file renamed over the record: on ext4 a rename over a file starts writing the
-  file's data back (auto_da_alloc), 0.5 ms of every get; in place it is 0.35 ms with the
-  lock. The index is read in one pass through a 64 KiB buffer, each line's shape checked and
-  only the entry asked for decoded, and a miss is answered from the same pass.
+  file's data back (auto_da_alloc), 0.5 ms of every get; in place it is 0.1-0.18 ms with
+  the lock, which a get takes without waiting when it is free (flock, no goroutine). The
+  index is read in one pass through a 64 KiB buffer, each line's shape checked byte by byte
+  and only the entry asked for decoded, and a miss is answered from the same pass.
 - **The machine.** This machine is a virtual machine that hands freed memory back to its host
   (the kernel's page_reporting): a page a new process touches for the first time costs a
   fault in the host too. perf stat of 100 runs of a Go program that only prints: 250 page
