@@ -3,6 +3,7 @@
 package keychaintest
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -50,14 +51,26 @@ func TestStartEachImplementation(t *testing.T) {
 				t.Errorf("after start: locked=%v err=%v, want unlocked", locked, err)
 			}
 			if _, err := exec.LookPath("secret-tool"); err == nil {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				cmd := exec.CommandContext(ctx, "secret-tool", "store", "--label=harness check", "service", "keychaintest")
-				cmd.Env = append(s.Env(), "PATH="+os.Getenv("PATH"))
-				cmd.Stdin = strings.NewReader("x")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Errorf("secret-tool store through Env(): %v: %s", err, out)
+				// kwalletd5 sometimes answers libsecret's first call after
+				// OpenSession with "Can't find session" for the session it
+				// has just opened (seen once in CI, under load; its own
+				// race, not the harness's): that one is tried again.
+				for try := 1; ; try++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					cmd := exec.CommandContext(ctx, "secret-tool", "store", "--label=harness check", "service", "keychaintest")
+					cmd.Env = append(s.Env(), "PATH="+os.Getenv("PATH"))
+					cmd.Stdin = strings.NewReader("x")
+					out, err := cmd.CombinedOutput()
+					cancel()
+					if err != nil && tc.impl == ImplKWallet && try < 3 && strings.Contains(string(out), "Can't find session") {
+						t.Logf("secret-tool store, try %d: %s", try, bytes.TrimSpace(out))
+						continue
+					}
+					if err != nil {
+						t.Errorf("secret-tool store through Env(): %v: %s", err, out)
+					}
+					break
 				}
-				cancel()
 			}
 			if err := s.Err(); err != nil {
 				t.Error(err)
