@@ -114,6 +114,7 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 		if err := x.write(true); err != nil {
 			return err
 		}
+		s.keepLearned(b, "") // the pull after a login guesses its session
 		if !sameToken {
 			s.dropUse(key) // counted the token this one replaced
 		} else if u := readUse(s.usePath(key)); u != nil && (u.Locator != "" || u.Fingerprint != fp) {

@@ -7,11 +7,12 @@ import (
 	"testing"
 )
 
-// What a get's keychain learned is given to the next get's keychain,
-// through a record in the state directory; a record that is not a regular
-// file of ours is not read.
+// What a store's or a get's keychain learned is given to the next get's
+// keychain, through a record in the state directory; a record that is not
+// a regular file of ours is not read.
 func TestGetResumesWhatTheLastGetLearned(t *testing.T) {
 	f := newFixture(t)
+	f.kc.Learn = "/org/freedesktop/secrets/session/s6" // a store's
 	f.add("ghcr.io", "alice", tok1)
 	f.kc.Learn = "/org/freedesktop/secrets/session/s7"
 	if _, _, err := f.s.Get("ghcr.io"); err != nil {
@@ -28,7 +29,7 @@ func TestGetResumesWhatTheLastGetLearned(t *testing.T) {
 	if _, _, err := f.store(Caller{Name: "crane"}).Get("ghcr.io"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"/org/freedesktop/secrets/session/s7", "/org/freedesktop/secrets/session/s8", "/s9"}
+	want := []string{"/org/freedesktop/secrets/session/s6", "/org/freedesktop/secrets/session/s7", "/org/freedesktop/secrets/session/s8", "/s9"}
 	if got := f.kc.Resumed(); !slices.Equal(got, want) {
 		t.Errorf("the gets resumed %q, want %q", got, want)
 	}
@@ -52,7 +53,7 @@ func TestGetResumesWhatTheLastGetLearned(t *testing.T) {
 	if user, _, err := f.store(Caller{Name: "crane"}).Get("ghcr.io"); err != nil || user != "alice" {
 		t.Fatalf("get with a link for the record = %q, %v", user, err)
 	}
-	if got := f.kc.Resumed(); len(got) != 3 {
+	if got := f.kc.Resumed(); len(got) != 4 {
 		t.Errorf("resumed through a link: %q", got)
 	}
 	if data, _ := os.ReadFile(target); string(data) != "/org/freedesktop/secrets/session/s100\n" {
