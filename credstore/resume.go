@@ -16,17 +16,16 @@ const (
 	resumeSize = 128
 )
 
-// resume gives b what the last get learned, and returns it.
-func (s *Store) resume(b keychain.Backend) string {
-	if _, ok := b.(keychain.Resumer); !ok {
-		return ""
-	}
-	data, err := statefile.ReadFile(filepath.Join(s.dir, resumeFile), resumeSize)
-	if err != nil {
-		return ""
-	}
-	learned := strings.TrimSpace(string(data))
-	keychain.Resume(b, learned)
+// resume gives b what the last get learned, and returns it. The record is
+// read only for a backend that uses it: a get on the kernel keyring reads
+// no more files than before.
+func (s *Store) resume(b keychain.Backend) (learned string) {
+	keychain.Resume(b, func() string {
+		if data, err := statefile.ReadFile(filepath.Join(s.dir, resumeFile), resumeSize); err == nil {
+			learned = strings.TrimSpace(string(data))
+		}
+		return learned
+	})
 	return learned
 }
 

@@ -125,17 +125,18 @@ func Warm(ctx context.Context, b Backend) {
 type Resumer interface {
 	Backend
 	// Resume gives the backend what an earlier process's Learned
-	// returned, before its first call.
-	Resume(learned string)
+	// returned, before its first call: load reads it, and is called only
+	// by a backend that can use it.
+	Resume(load func() string)
 	// Learned is what this process learned for the next one, or "": text
 	// without secrets, to be kept in a file.
 	Learned() string
 }
 
 // Resume is b's Resume when b is a Resumer.
-func Resume(b Backend, learned string) {
+func Resume(b Backend, load func() string) {
 	if r, ok := b.(Resumer); ok {
-		r.Resume(learned)
+		r.Resume(load)
 	}
 }
 

@@ -312,8 +312,8 @@ func (b *secretService) Warm(ctx context.Context) {
 // Resume takes an earlier process's Learned, its session's path, from
 // which it guesses the path of the session this process will open (see
 // nextSession).
-func (b *secretService) Resume(learned string) {
-	guess := nextSession(dbus.ObjectPath(learned))
+func (b *secretService) Resume(load func() string) {
+	guess := nextSession(dbus.ObjectPath(load()))
 	sessionGuess.Lock()
 	sessionGuess.path = guess
 	sessionGuess.Unlock()

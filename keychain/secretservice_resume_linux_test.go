@@ -65,7 +65,7 @@ func TestEachSecretServiceResume(t *testing.T) {
 				t.Helper()
 				dropSharedConn()
 				before := getSecrets()
-				Resume(b, resume)
+				Resume(b, func() string { return resume })
 				got, found, err := GetAt(ctx, b, "resume.example", at, func(d []byte) bool { return bytes.Equal(d, data) })
 				if err != nil || !bytes.Equal(got, data) {
 					t.Fatalf("%s: GetAt = %.12q, %v; want the key's secret", what, got, err)

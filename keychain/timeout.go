@@ -68,7 +68,7 @@ func (t *timeoutBackend) Warm(ctx context.Context) {
 	}
 }
 
-func (t *timeoutBackend) Resume(learned string) { Resume(t.b, learned) }
+func (t *timeoutBackend) Resume(load func() string) { Resume(t.b, load) }
 
 func (t *timeoutBackend) Learned() string { return Learned(t.b) }
 

@@ -227,8 +227,13 @@ func (m *Memory) GetAt(ctx context.Context, key, at string, _ func([]byte) bool)
 	return bytes.Clone(v), m.places[key], log(nil)
 }
 
-// Resume records what an earlier process learned (see Resumed).
-func (m *Memory) Resume(learned string) {
+// Resume records what an earlier process learned, if anything (see
+// Resumed).
+func (m *Memory) Resume(load func() string) {
+	learned := load()
+	if learned == "" {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.resumed = append(m.resumed, learned)
@@ -237,7 +242,7 @@ func (m *Memory) Resume(learned string) {
 // Learned returns m.Learn.
 func (m *Memory) Learned() string { return m.Learn }
 
-// Resumed returns what Resume was given, in order.
+// Resumed returns what Resume read, in order, but nothing.
 func (m *Memory) Resumed() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
