@@ -28,6 +28,10 @@ const (
 	// that holds the smallest N's entries all along: measured beside pat in
 	// the largest N's get cell, for the growth with N in the same runs.
 	colPatSmall = "pat at the smallest N"
+	// colFloor is a Go program that only prints, built as
+	// docker-credential-pat is: what starting any such process costs on
+	// this machine, which the get / version target does not take out.
+	colFloor = "Go floor"
 )
 
 // subject is a helper under test together with what it holds.
@@ -51,6 +55,7 @@ type runner struct {
 	subs    []*subject // pat, secretservice, pass, pat (keyctl)
 	small   *subject   // colPatSmall; nil with one size
 	version *helper    // docker-credential-pat for the floor
+	floor   *helper    // colFloor
 	rep     *report
 
 	rssFile   string        // where GNU time writes a peak RSS
@@ -89,6 +94,7 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 	if patErr != nil {
 		return nil, fmt.Errorf("cannot build docker-credential-pat: %w", patErr)
 	}
+	floorBin, floorErr := buildFloor(ctx, cfg, tmp)
 	ssBin, ssErr := buildRef(ctx, cfg, tmp, "secretservice", true)
 	passBin, passErr := buildRef(ctx, cfg, tmp, "pass", false)
 	rep.buildTime = time.Since(start)
@@ -134,6 +140,7 @@ func bench(ctx context.Context, cfg config, tmp string) (*report, error) {
 		keyctl.err = fmt.Errorf("the kernel keyring is Linux only")
 	}
 	r.version = &helper{name: colVersion, bin: patBin, env: pat.env}
+	r.floor = &helper{name: colFloor, bin: floorBin, env: path, err: floorErr}
 	sshelper := &helper{name: colSS, bin: ssBin, env: append(append([]string(nil), path...), refSS.Env()...), err: ssErr}
 	passhelper := &helper{name: colPass, bin: passBin, err: passErr}
 	var passFill func(context.Context, creds) error

@@ -33,6 +33,36 @@ func buildPat(ctx context.Context, cfg config, dir string) (string, error) {
 	return bin, nil
 }
 
+// floorSource is colFloor's program: it prints a line, like `version`.
+const floorSource = `package main
+
+import "os"
+
+func main() { os.Stdout.WriteString("floor\n") }
+`
+
+// buildFloor builds colFloor's program with buildPat's toolchain and
+// flags, in a module of its own.
+func buildFloor(ctx context.Context, cfg config, dir string) (string, error) {
+	src := filepath.Join(dir, "floor-src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	for name, text := range map[string]string{"go.mod": "module floor\n\ngo 1.21\n", "main.go": floorSource} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(dir, "go-floor")
+	cmd := exec.CommandContext(ctx, cfg.goCommand, "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
+	if err := runQuiet(cmd, 2*time.Minute); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
 // buildRef builds docker-credential-<name> from the reference module.
 // `go install pkg@version` names the binary after the package directory
 // ("cmd"), so each goes to its own GOBIN and is renamed to upstream's name.

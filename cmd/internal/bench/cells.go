@@ -149,11 +149,12 @@ func (r *runner) level(ctx context.Context, n int) {
 	if r.small != nil && n == cfg.sizes[len(cfg.sizes)-1] {
 		hit = append(hit, r.getHitProbe(r.small, cfg.sizes[0]))
 	}
-	v := r.version
-	hit = append(hit, probe{label: colVersion, skip: v.err, do: func(ctx context.Context, _ int) (sample, error) {
-		e, err := v.version(ctx)
-		return sample{e.wall, e.maxRSS}, err
-	}})
+	for _, v := range []*helper{r.version, r.floor} {
+		hit = append(hit, probe{label: v.name, skip: v.err, do: func(ctx context.Context, _ int) (sample, error) {
+			e, err := v.version(ctx)
+			return sample{e.wall, e.maxRSS}, err
+		}})
+	}
 	r.measure(ctx, opGetHit, n, cfg.runs, cfg.minRuns, 1, hit)
 	r.measure(ctx, opGetMiss, n, cfg.runs, cfg.minRuns, 1, miss)
 
