@@ -242,7 +242,7 @@ func (m *Memory) Resume(load func() string) {
 // Learned returns m.Learn.
 func (m *Memory) Learned() string { return m.Learn }
 
-// Resumed returns what Resume read, in order, but nothing.
+// Resumed returns what Resume read, in order, leaving out empty records.
 func (m *Memory) Resumed() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
