@@ -17,6 +17,8 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	// One P for the whole process, set before the other packages' inits.
+	_ "github.com/docker-credential-pat/docker-credential-pat/cmd/internal/oneproc"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/protocol"
