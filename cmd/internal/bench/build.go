@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Reference helpers come from this module version, built the way upstream's
@@ -93,24 +95,39 @@ func buildRef(ctx context.Context, cfg config, dir, name string, cgo bool) (stri
 }
 
 // install rewrites bin with plain writes, as `make install` (install(1))
-// and package managers leave a binary, before any helper is timed. The Go
-// linker writes its output through a shared memory map; while the page
-// cache holds the pages written that way, every exec of the binary pays
-// for them: on the machine of BENCHMARKS.md, get took 2.7 ms longer (22.7
-// against 20.0, medians of 120 interleaved runs) and version 1.0 ms longer
-// (13.1 against 12.2) from the linker's file than from a byte-identical
-// copy, with the same page faults; the gap went once the page cache was
-// dropped and the file read back from disk.
-// Users run installed copies, or files read from disk, so every binary of
-// the bench (the cgo reference helper, which GNU ld writes with plain
-// writes, as well) is timed as installed.
+// and package managers leave a binary, and drops it from the page cache, so
+// that its first run reads it back from disk, as after a reboot: the state
+// a helper spends most of its life in, and one state for every binary
+// timed. How the page cache came to hold a binary changes how long each
+// exec of it takes, with the same page faults: on the machine of
+// BENCHMARKS.md, a get from docker-credential-pat's file as the Go linker
+// left it (written through a shared memory map) took 2.7 ms longer than
+// from a byte-identical copy written with write(2), and from a copy read
+// back from disk 1.5 ms longer than from the fresh one (medians of 120-250
+// interleaved runs); docker-credential-secretservice, 2 MB with most of its
+// code in shared libraries read from disk, showed no difference.
 func install(bin string) error {
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return err
 	}
 	tmp := bin + ".installing"
-	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync() // only clean pages leave the page cache
+	}
+	if err == nil {
+		err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, bin)
