@@ -155,6 +155,22 @@ func (m *meta) apply(e *credstore.Entry) {
 	}
 }
 
+// prompt shows text on stderr and reads a line from the terminal fd
+// without echoing it; echo is off before the text shows (see echoOff).
+func (a *app) prompt(fd int, text string) ([]byte, error) {
+	restore, err := echoOff(fd)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprint(a.stderr, text)
+	data, err := term.ReadPassword(fd)
+	if rerr := restore(); err == nil {
+		err = rerr
+	}
+	fmt.Fprintln(a.stderr)
+	return data, err
+}
+
 // errNoTerminal refuses to wait for a token that cannot be typed.
 var errNoTerminal = errors.New("no token: stdin is not a terminal to type it at, and --token-stdin was not given")
 
@@ -173,9 +189,7 @@ func (a *app) readToken(fromStdin bool, registry, username string) (token.Secret
 		}
 		raw = data
 	case isFile && term.IsTerminal(int(f.Fd())):
-		fmt.Fprintf(a.stderr, "Token for %s (%s): ", showArg(registry), clean(username))
-		data, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(a.stderr)
+		data, err := a.prompt(int(f.Fd()), fmt.Sprintf("Token for %s (%s): ", showArg(registry), clean(username)))
 		if err != nil {
 			return token.Secret{}, fmt.Errorf("reading the token: %v", err)
 		}

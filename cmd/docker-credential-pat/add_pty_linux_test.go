@@ -80,6 +80,10 @@ func TestAddPromptsWithoutEcho(t *testing.T) {
 	token := credstoretest.GitHub("ghp_")
 	master, slave := openPTY(t)
 	defer master.Close()
+	before, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	c := h.cmd("", "add", registry, "--username", "alice", "--description", "typed at a prompt")
 	c.Stdin, c.Stdout, c.Stderr = slave, slave, slave
@@ -121,6 +125,13 @@ func TestAddPromptsWithoutEcho(t *testing.T) {
 	select {
 	case <-copied:
 	case <-time.After(5 * time.Second):
+	}
+	// The terminal is left as it was: echo back on.
+	if after, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS); err != nil {
+		t.Error(err)
+	} else if after.Lflag != before.Lflag || after.Iflag != before.Iflag {
+		t.Errorf("add left the terminal's modes changed: lflag %#x iflag %#x, were %#x %#x",
+			after.Lflag, after.Iflag, before.Lflag, before.Iflag)
 	}
 	if out := shown.String(); strings.Contains(out, token) || strings.Contains(out, token[:12]) {
 		t.Errorf("the token was echoed: the terminal shows %q", strings.ReplaceAll(out, token, "<token>"))
