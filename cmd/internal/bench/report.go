@@ -579,8 +579,8 @@ const whyText = `
 ## Where the time goes (why a target can fail)
 
 - **The process floor.** ` + "`pat version`" + ` is a static Go binary starting, running the
-  package initialisers and printing a line (a Go program that only prints takes about 2 ms on
-  the same machine). Everything else a get does is measured against it, so the faster the
+  package initialisers and printing a line (a Go program that only prints, the Go floor
+  column, takes 1.3-1.6 ms on a fast machine, 6.7-8.5 on a slow one). Everything else a get does is measured against it, so the faster the
   floor, the harder the get / version ratio. Start-up work is guarded: a test fails if any
   package of ours allocates more than 64 KiB at init (a regexp compiled at init once cost every
   get 20 ms).
@@ -634,6 +634,17 @@ const whyText = `
   on every process, so ratios between helpers, and against version, move with it: a slow
   floor hides the difference between helpers (get / secretservice rises towards 1) and
   flatters get / version (towards 1).
+- **What is linked.** net/http and crypto/tls are in the binary for the probe command, and
+  Go runs the initialiser of every package linked, whatever the command: 38 of the 93,
+  3.0 ms of every get and 2.8 ms of version on the machine of the run at 80a4542 (20.3 against
+  23.3 ms, 51 page faults; a build without them, otherwise the same, both read back from
+  disk). It is the largest cost left that the helper controls; a companion binary for probe
+  would take it, where the design says one binary.
+- **How the binary came into the page cache.** With the same page faults, a get from a copy
+  just written with write(2) took 1.5 ms less than from a copy read back from disk, and from
+  the file as the Go linker wrote it (through a shared memory map) 2.7 ms more than from the
+  fresh copy; docker-credential-secretservice did not change. Every binary here is read back
+  from disk, as after a reboot.
 - **list** reads the index alone (one line an entry, scanned without a JSON decoder) and is
   independent of the keychain: a few thousandths of secretservice at N=1,000, whose list asks the keyring
   for every item (and returns its labels, not the server URLs).
