@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -156,14 +158,36 @@ func (m *meta) apply(e *credstore.Entry) {
 }
 
 // prompt shows text on stderr and reads a line from the terminal fd
-// without echoing it; echo is off before the text shows (see echoOff).
+// without echoing it; echo is off before the text shows (see echoOff). An
+// interrupt while it waits (Ctrl-C, or SIGTERM) gives the terminal its
+// modes back before the process ends with 128 + the signal's number, as
+// a shell reports it: left to the default action, the process died with
+// echo off, and the shell then showed nothing typed at it.
 func (a *app) prompt(fd int, text string) ([]byte, error) {
 	restore, err := echoOff(fd)
 	if err != nil {
 		return nil, err
 	}
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	read := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-interrupted:
+			_ = restore()
+			fmt.Fprintln(a.stderr)
+			code := 130
+			if n, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(n)
+			}
+			os.Exit(code)
+		case <-read:
+		}
+	}()
 	fmt.Fprint(a.stderr, text)
 	data, err := term.ReadPassword(fd)
+	signal.Stop(interrupted)
+	close(read)
 	if rerr := restore(); err == nil {
 		err = rerr
 	}

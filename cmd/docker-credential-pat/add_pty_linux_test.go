@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,21 +73,27 @@ func (s *screen) waitFor(t *testing.T, want string) {
 	}
 }
 
-// `add` on a terminal asks for the token at a prompt that does not echo:
-// a person types it, it is stored, and it never appears on the screen.
-func TestAddPromptsWithoutEcho(t *testing.T) {
-	h := newHelper(t, "keyctl")
-	// The kernel keyring is shared by every test: a registry of our own.
-	registry := "pty-" + strconv.Itoa(os.Getpid()) + ".example.com"
-	token := credstoretest.GitHub("ghp_")
+// ptyRun is the helper running on a pseudo-terminal of its own, as in a
+// terminal emulator: what it shows is collected in shown.
+type ptyRun struct {
+	master *os.File
+	shown  screen
+	before unix.Termios // the terminal's modes before the helper ran
+	exited chan error
+	copied chan struct{}
+	kill   func()
+}
+
+func startOnPTY(t *testing.T, h *helper, args ...string) *ptyRun {
+	t.Helper()
 	master, slave := openPTY(t)
-	defer master.Close()
+	t.Cleanup(func() { master.Close() })
 	before, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
 	if err != nil {
+		slave.Close()
 		t.Fatal(err)
 	}
-
-	c := h.cmd("", "add", registry, "--username", "alice", "--description", "typed at a prompt")
+	c := h.cmd("", args...)
 	c.Stdin, c.Stdout, c.Stderr = slave, slave, slave
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	if err := c.Start(); err != nil {
@@ -93,47 +101,70 @@ func TestAddPromptsWithoutEcho(t *testing.T) {
 		t.Fatal(err)
 	}
 	slave.Close() // the child holds it now
-	exited := make(chan error, 1)
-	go func() { exited <- c.Wait() }()
-	var shown screen
-	copied := make(chan struct{})
+	r := &ptyRun{master: master, before: *before, exited: make(chan error, 1), copied: make(chan struct{}),
+		kill: func() { c.Process.Kill() }}
+	go func() { r.exited <- c.Wait() }()
 	go func() {
-		defer close(copied)
+		defer close(r.copied)
 		buf := make([]byte, 4096)
 		for {
 			n, err := master.Read(buf)
-			shown.Write(buf[:n])
+			r.shown.Write(buf[:n])
 			if err != nil { // EIO once the child has closed the slave
 				return
 			}
 		}
 	}()
+	return r
+}
 
-	shown.waitFor(t, "Token for "+registry+" (alice): ")
-	if _, err := master.WriteString(token + "\r"); err != nil {
-		t.Fatal(err)
-	}
+// wait waits, boundedly, for the helper to exit and for what it showed.
+func (r *ptyRun) wait(t *testing.T, after string) error {
+	t.Helper()
+	var err error
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("add: %v; the terminal shows %q", err, strings.ReplaceAll(shown.String(), token, "<token>"))
-		}
+	case err = <-r.exited:
 	case <-time.After(30 * time.Second):
-		c.Process.Kill()
-		t.Fatal("add still running 30s after the token was typed")
+		r.kill()
+		t.Fatalf("still running 30s after %s", after)
 	}
 	select {
-	case <-copied:
+	case <-r.copied:
 	case <-time.After(5 * time.Second):
 	}
-	// The terminal is left as it was: echo back on.
-	if after, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS); err != nil {
+	return err
+}
+
+// checkRestored fails unless the terminal has the modes it had before the
+// helper ran: echo back on.
+func (r *ptyRun) checkRestored(t *testing.T) {
+	t.Helper()
+	if after, err := unix.IoctlGetTermios(int(r.master.Fd()), unix.TCGETS); err != nil {
 		t.Error(err)
-	} else if after.Lflag != before.Lflag || after.Iflag != before.Iflag {
-		t.Errorf("add left the terminal's modes changed: lflag %#x iflag %#x, were %#x %#x",
-			after.Lflag, after.Iflag, before.Lflag, before.Iflag)
+	} else if after.Lflag != r.before.Lflag || after.Iflag != r.before.Iflag {
+		t.Errorf("the terminal's modes were left changed: lflag %#x iflag %#x, were %#x %#x",
+			after.Lflag, after.Iflag, r.before.Lflag, r.before.Iflag)
 	}
-	if out := shown.String(); strings.Contains(out, token) || strings.Contains(out, token[:12]) {
+}
+
+// `add` on a terminal asks for the token at a prompt that does not echo:
+// a person types it, it is stored, and it never appears on the screen.
+func TestAddPromptsWithoutEcho(t *testing.T) {
+	h := newHelper(t, "keyctl")
+	// The kernel keyring is shared by every test: a registry of our own.
+	registry := "pty-" + strconv.Itoa(os.Getpid()) + ".example.com"
+	token := credstoretest.GitHub("ghp_")
+	r := startOnPTY(t, h, "add", registry, "--username", "alice", "--description", "typed at a prompt")
+
+	r.shown.waitFor(t, "Token for "+registry+" (alice): ")
+	if _, err := r.master.WriteString(token + "\r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.wait(t, "the token was typed"); err != nil {
+		t.Fatalf("add: %v; the terminal shows %q", err, strings.ReplaceAll(r.shown.String(), token, "<token>"))
+	}
+	r.checkRestored(t)
+	if out := r.shown.String(); strings.Contains(out, token) || strings.Contains(out, token[:12]) {
 		t.Errorf("the token was echoed: the terminal shows %q", strings.ReplaceAll(out, token, "<token>"))
 	}
 	if _, secret, ok := h.get(registry); !ok || secret != token {
@@ -144,4 +175,32 @@ func TestAddPromptsWithoutEcho(t *testing.T) {
 		t.Errorf("inspect after add at a prompt: %s", out)
 	}
 	h.run(registry, "erase")
+}
+
+// Ctrl-C at the prompt ends add as a shell expects (status 130), with the
+// terminal's echo back on and nothing stored; a token half typed before it
+// is neither shown nor kept.
+func TestAddPromptInterrupted(t *testing.T) {
+	h := newHelper(t, "keyctl")
+	registry := "pty-int-" + strconv.Itoa(os.Getpid()) + ".example.com"
+	token := credstoretest.GitHub("ghp_")
+	r := startOnPTY(t, h, "add", registry, "--username", "alice")
+
+	r.shown.waitFor(t, "Token for "+registry+" (alice): ")
+	if _, err := r.master.WriteString(token[:20] + "\x03"); err != nil { // VINTR: SIGINT to the helper
+		t.Fatal(err)
+	}
+	err := r.wait(t, "Ctrl-C")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("add after Ctrl-C: %v, want exit status 130; the terminal shows %q", err, r.shown.String())
+	}
+	r.checkRestored(t)
+	if strings.Contains(r.shown.String(), token[:12]) {
+		t.Errorf("the half-typed token was echoed: %q", r.shown.String())
+	}
+	if _, _, ok := h.get(registry); ok {
+		t.Error("a token was stored after Ctrl-C at the prompt")
+		h.run(registry, "erase")
+	}
 }
