@@ -636,9 +636,9 @@ const whyText = `
   flatters get / version (towards 1).
 - **What is linked.** net/http and crypto/tls are in the binary for the probe command, and
   Go runs the initialiser of every package linked, whatever the command: 38 of the 93,
-  3.0 ms of every get and 2.8 ms of version on the machine of the run at 80a4542 (20.3 against
-  23.3 ms, 51 page faults; a build without them, otherwise the same, both read back from
-  disk). It is the largest cost left that the helper controls; a companion binary for probe
+  1.4-3.0 ms of every get and 2.1-2.8 ms of version on the machine of the runs of 2026-12-02
+  afternoon (three interleaved runs of a build without them, otherwise the same, both read
+  back from disk; about 52 page faults). It is the largest cost left that the helper controls; a companion binary for probe
   would take it, where the design says one binary.
 - **How the binary came into the page cache.** With the same page faults, a get from a copy
   just written with write(2) took 1.5 ms less than from a copy read back from disk, and from
