@@ -161,6 +161,18 @@ func (s *summary) packageEvent(e event) {
 	case "fail":
 		s.packages++
 		s.failed = true
+		// A test binary that died (a panic or fatal error on a goroutine
+		// of its own, an os.Exit) ends its running tests without a
+		// result, and test2json puts what it printed, the panic too, in
+		// those tests' output: print it, or the log says FAIL and not why.
+		for _, t := range s.order {
+			if t.pkg == e.Package && t.result == "" {
+				fmt.Fprintf(s.w, "--- %s did not finish; its output:\n", t.name)
+				for _, o := range t.output {
+					fmt.Fprint(s.w, o)
+				}
+			}
+		}
 		for _, o := range s.pkgOut[e.Package] {
 			fmt.Fprint(s.w, o)
 		}
@@ -191,8 +203,8 @@ func (s *summary) report(ci bool) bool {
 			}
 			groups[g].n++
 		case t.result == "":
-			// Never finished: the package's failure (a panic, a
-			// timeout) was printed with its output.
+			// Never finished: printed with its output when its package
+			// failed (a panic, a timeout).
 		}
 	}
 	fmt.Fprintf(s.w, "\n%d passed, %d failed, %d skipped\n", passed, failed, skipped)

@@ -213,3 +213,39 @@ func TestSummaryMissingDebs(t *testing.T) {
 		t.Errorf("output:\n%s\nwant it to end with:%s", out.Bytes(), want)
 	}
 }
+
+// A test binary that dies on a goroutine of its own (here a panic) leaves
+// its running test without a result: the panic must reach the log.
+func TestSummaryBinaryDied(t *testing.T) {
+	in := goTestJSON(t, map[string]string{
+		"d/d_test.go": `package d
+
+import (
+	"testing"
+	"time"
+)
+
+func TestFirst(t *testing.T) {}
+
+func TestDies(t *testing.T) {
+	t.Log("about to die")
+	go func() { panic("a goroutine of the test's own gave up") }()
+	time.Sleep(10 * time.Second)
+}
+`,
+	})
+	var out bytes.Buffer
+	ok, err := summarise(bytes.NewReader(in), &out, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		t.Error("summarise ok with a test binary that panicked")
+	}
+	got := out.String()
+	for _, want := range []string{"--- TestDies did not finish", "panic: a goroutine of the test's own gave up", "FAIL\texample.test/sum/d"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+}
