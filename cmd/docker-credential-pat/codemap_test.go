@@ -95,7 +95,7 @@ func TestImportsRunOneWay(t *testing.T) {
 	layer := map[string]int{
 		"credstore/registryurl": 0, "credstore/hint": 0, "credstore/when": 0,
 		"credstore/internal/atomicfile": 0, "credstore/credstoretest": 0, "keychain": 0,
-		"cmd/internal/oneproc":         0,
+		"cmd/internal/oneproc": 0, "cmd/internal/prefault": 0,
 		"credstore/internal/statefile": 1, "credstore/protocol": 1,
 		"keychain/keychainmem": 1, "keychain/keychaintest": 1,
 		"credstore/token":        2,

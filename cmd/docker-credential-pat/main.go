@@ -19,6 +19,8 @@ import (
 
 	// One P for the whole process, set before the other packages' inits.
 	_ "github.com/docker-credential-pat/docker-credential-pat/cmd/internal/oneproc"
+	// Code, read-only data and the first stretch of heap mapped in at once.
+	_ "github.com/docker-credential-pat/docker-credential-pat/cmd/internal/prefault"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/protocol"
