@@ -91,7 +91,8 @@ e2e: deps
 # and libsecret, pass and GnuPG: installed here when we are root with apt.
 BENCH_DEBS := gnome-keyring dbus libsecret-1-dev gcc pkg-config pass gnupg time
 bench:
-	@if ! { pkg-config --exists libsecret-1 && command -v pass gpg gcc gnome-keyring-daemon dbus-daemon >/dev/null && test -x /usr/bin/time; }; then \
+	@if ! { pkg-config --exists libsecret-1 && test -x /usr/bin/time && \
+	        ( for c in pass gpg gcc gnome-keyring-daemon dbus-daemon; do command -v $$c >/dev/null || exit 1; done ); }; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BENCH_DEBS); \
 	  else \
