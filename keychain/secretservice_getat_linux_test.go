@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,6 +32,15 @@ func countCalls(t *testing.T, addr, member string) func() int64 {
 	}
 	msgs := make(chan *dbus.Message, 64)
 	conn.Eavesdrop(msgs) // after the answer, which Eavesdrop would take
+	// godbus's Close closes the channel but leaves it set, and its reader
+	// may still send a message it was dispatching: "send on closed
+	// channel" killed the test binary (CI). Unset it first (the reader
+	// checks it under the same lock), then close it here; Close, the
+	// cleanup above, runs after this one.
+	t.Cleanup(func() {
+		conn.Eavesdrop(nil)
+		close(msgs)
+	})
 	var n atomic.Int64
 	go func() {
 		for range msgs {
@@ -41,6 +51,41 @@ func countCalls(t *testing.T, addr, member string) func() int64 {
 		// The monitor's copy may trail the answer.
 		time.Sleep(100 * time.Millisecond)
 		return n.Load()
+	}
+}
+
+// countCalls's monitor connection is closed at cleanup while the bus is
+// still sending it copies of calls. godbus's Close raced its own reader
+// there (send on closed channel), which killed the whole test binary in
+// CI; without the helper's own cleanup this fails in a few dozen rounds.
+func TestCountCallsClosesUnderTraffic(t *testing.T) {
+	s := keychaintest.Start(t, testing.Short())
+	spam, err := dbus.Connect(s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spam.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 1_000_000 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			spam.BusObject().Go("org.freedesktop.DBus.GetId", dbus.FlagNoReplyExpected, nil)
+		}
+	}()
+	defer wg.Wait()
+	defer close(stop)
+	for range 100 {
+		t.Run("monitor", func(t *testing.T) {
+			countCalls(t, s.Addr(), "GetId")
+			time.Sleep(2 * time.Millisecond) // copies arrive; then the cleanup closes
+		})
 	}
 }
 
