@@ -165,12 +165,14 @@ func (s *summary) packageEvent(e event) {
 		// of its own, an os.Exit) ends its running tests without a
 		// result, and test2json puts what it printed, the panic too, in
 		// those tests' output: print it, or the log says FAIL and not why.
+		// Such a test counts as failed.
 		for _, t := range s.order {
 			if t.pkg == e.Package && t.result == "" {
 				fmt.Fprintf(s.w, "--- %s did not finish; its output:\n", t.name)
 				for _, o := range t.output {
 					fmt.Fprint(s.w, o)
 				}
+				t.result = "fail"
 			}
 		}
 		for _, o := range s.pkgOut[e.Package] {
@@ -203,8 +205,8 @@ func (s *summary) report(ci bool) bool {
 			}
 			groups[g].n++
 		case t.result == "":
-			// Never finished: printed with its output when its package
-			// failed (a panic, a timeout).
+			// Never finished, in a package that did not fail either:
+			// cannot happen in a whole stream.
 		}
 	}
 	fmt.Fprintf(s.w, "\n%d passed, %d failed, %d skipped\n", passed, failed, skipped)

@@ -243,7 +243,8 @@ func TestDies(t *testing.T) {
 		t.Error("summarise ok with a test binary that panicked")
 	}
 	got := out.String()
-	for _, want := range []string{"--- TestDies did not finish", "panic: a goroutine of the test's own gave up", "FAIL\texample.test/sum/d"} {
+	for _, want := range []string{"--- TestDies did not finish", "panic: a goroutine of the test's own gave up", "FAIL\texample.test/sum/d",
+		"1 passed, 1 failed, 0 skipped"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
