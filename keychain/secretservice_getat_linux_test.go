@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,18 +17,38 @@ import (
 )
 
 // countCalls counts the method calls named member on the bus at addr, as
-// a monitor sees them.
+// a monitor sees them (see recordCalls).
 func countCalls(t *testing.T, addr, member string) func() int64 {
+	t.Helper()
+	calls := recordCalls(t, addr, member)
+	return func() int64 {
+		t.Helper()
+		return int64(len(calls()))
+	}
+}
+
+// recordCalls records the method calls named member on the bus at addr, as
+// a monitor sees them. What it returns includes every call answered
+// before it was asked for: it sends a marker call from a connection of its
+// own and waits until the monitor has seen it, which the bus sends the
+// monitor after the copies of every call it routed before (under load a
+// copy trailed an answer by more than the 100 ms this once slept).
+func recordCalls(t *testing.T, addr, member string) func() []*dbus.Message {
 	t.Helper()
 	conn, err := dbus.Connect(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	marker, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { marker.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rule := "type='method_call',member='" + member + "'"
-	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, []string{rule}, uint32(0)).Err; err != nil {
+	rules := []string{"type='method_call',member='" + member + "'", "type='method_call',path_namespace='" + markerPath + "'"}
+	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, rules, uint32(0)).Err; err != nil {
 		t.Fatalf("BecomeMonitor: %v", err)
 	}
 	msgs := make(chan *dbus.Message, 64)
@@ -41,18 +62,48 @@ func countCalls(t *testing.T, addr, member string) func() int64 {
 		conn.Eavesdrop(nil)
 		close(msgs)
 	})
-	var n atomic.Int64
+	var (
+		mu    sync.Mutex
+		calls []*dbus.Message
+		seen  int64 // the last marker
+	)
 	go func() {
-		for range msgs {
-			n.Add(1)
+		for m := range msgs {
+			path, _ := m.Headers[dbus.FieldPath].Value().(dbus.ObjectPath)
+			name, _ := m.Headers[dbus.FieldMember].Value().(string)
+			mu.Lock()
+			if k, ok := strings.CutPrefix(string(path), markerPath+"/m"); ok {
+				if i, err := strconv.ParseInt(k, 10, 64); err == nil {
+					seen = i
+				}
+			} else if name == member {
+				calls = append(calls, m)
+			}
+			mu.Unlock()
 		}
 	}()
-	return func() int64 {
-		// The monitor's copy may trail the answer.
-		time.Sleep(100 * time.Millisecond)
-		return n.Load()
+	var sent int64
+	return func() []*dbus.Message {
+		t.Helper()
+		sent++
+		path := dbus.ObjectPath(markerPath + "/m" + strconv.FormatInt(sent, 10))
+		marker.Object("org.freedesktop.DBus", path).Go("org.freedesktop.DBus.Peer.Ping", dbus.FlagNoReplyExpected, nil)
+		for range 1000 {
+			mu.Lock()
+			done, got := seen >= sent, slices.Clone(calls)
+			mu.Unlock()
+			if done {
+				return got
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("the monitor did not see marker %s within 10 s", path)
+		return nil
 	}
 }
+
+// markerPath is where countCalls's marker calls go.
+const markerPath = "/org/dockercredentialpat/marker"
 
 // countCalls's monitor connection is closed at cleanup while the bus is
 // still sending it copies of calls. godbus's Close raced its own reader
@@ -81,7 +132,7 @@ func TestCountCallsClosesUnderTraffic(t *testing.T) {
 	}()
 	defer wg.Wait()
 	defer close(stop)
-	for range 100 {
+	for range 50 {
 		t.Run("monitor", func(t *testing.T) {
 			countCalls(t, s.Addr(), "GetId")
 			time.Sleep(2 * time.Millisecond) // copies arrive; then the cleanup closes
