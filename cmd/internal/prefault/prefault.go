@@ -22,5 +22,7 @@
 // kernel will not populate leaves the process as it was. The price is
 // memory: the heap the process may not use (at most 1.25 MiB), and page
 // tables for the whole file, whose pages count in the resident set though
-// the page cache holds them anyway (peak RSS of a get 7.1 -> 9.1 MiB).
+// the page cache holds them anyway (peak RSS of a get 7.1 -> 9.1 MiB); and
+// the first run after a boot reads the whole file from disk, not only the
+// parts it runs.
 package prefault
