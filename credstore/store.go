@@ -229,13 +229,14 @@ func (s *Store) backendFor(name string) (keychain.Backend, error) {
 	return b, nil
 }
 
-// backendFile records the backend auto chose last.
-const backendFile = "backend"
+// BackendFile, in the state directory, records the backend auto chose last
+// (read at start-up by cmd/internal/startup too).
+const BackendFile = "backend"
 
 // lastChoice is the backend auto chose last, as announceChoice recorded
 // it, or "".
 func (s *Store) lastChoice() string {
-	prev, err := statefile.ReadFile(filepath.Join(s.dir, backendFile), 256)
+	prev, err := statefile.ReadFile(filepath.Join(s.dir, BackendFile), 256)
 	if err != nil {
 		return ""
 	}
@@ -252,7 +253,7 @@ func (s *Store) announceChoice(name, reason string) {
 		s.warn(Warning{Message: reason})
 	}
 	if s.ensureDir() == nil {
-		_ = atomicfile.Write(filepath.Join(s.dir, backendFile), []byte(name+"\n"), 0o600, false)
+		_ = atomicfile.Write(filepath.Join(s.dir, BackendFile), []byte(name+"\n"), 0o600, false)
 	}
 }
 

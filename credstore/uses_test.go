@@ -286,7 +286,7 @@ func TestGetWarmsTheBackend(t *testing.T) {
 				t.Fatal(err)
 			}
 			if backend == "auto" {
-				if err := os.WriteFile(filepath.Join(dir, backendFile), []byte("memory\n"), 0o600); err != nil {
+				if err := os.WriteFile(filepath.Join(dir, BackendFile), []byte("memory\n"), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/earlybus"
 )
 
 // connectUnix connects to the unix socket where (a path, or "@name" for
@@ -15,7 +17,15 @@ import (
 // get's wait measured here): a non-blocking socket, connect and write,
 // and only then a net.Conn. A connect that would wait (the listener's
 // backlog is full) goes through net.Dialer, bounded by ctx.
+//
+// A connection earlybus made at the process's start, to where with out,
+// is taken instead: its bytes left then.
 func connectUnix(ctx context.Context, where string, out []byte, deadline time.Time) (net.Conn, error) {
+	if fd, ok := earlybus.Take(where, out); ok {
+		if nc, err := fileConn(fd, where); err == nil {
+			return nc, nil
+		}
+	}
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
@@ -32,9 +42,7 @@ func connectUnix(ctx context.Context, where string, out []byte, deadline time.Ti
 		unix.Close(fd)
 		return nil, os.NewSyscallError("write", err)
 	}
-	f := os.NewFile(uintptr(fd), where)
-	nc, err := net.FileConn(f) // a dup of fd
-	f.Close()
+	nc, err := fileConn(fd, where)
 	if err != nil {
 		return nil, err
 	}
@@ -44,4 +52,12 @@ func connectUnix(ctx context.Context, where string, out []byte, deadline time.Ti
 		}
 	}
 	return nc, nil
+}
+
+// fileConn makes the connected socket fd a net.Conn, and closes fd.
+func fileConn(fd int, where string) (net.Conn, error) {
+	f := os.NewFile(uintptr(fd), where)
+	nc, err := net.FileConn(f) // a dup of fd
+	f.Close()
+	return nc, err
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
 // connectUnix writes its bytes to a path socket and to an abstract one
@@ -48,31 +48,7 @@ func TestConnectUnix(t *testing.T) {
 // A listener that accepts nothing and whose backlog is full: connectUnix
 // fails at once rather than waiting (a stalled bus never hangs a get).
 func TestConnectUnixBacklogFull(t *testing.T) {
-	where := filepath.Join(t.TempDir(), "bus")
-	lfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(lfd)
-	if err := unix.Bind(lfd, &unix.SockaddrUnix{Name: where}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(lfd, 0); err != nil {
-		t.Fatal(err)
-	}
-	// Fill the backlog with connections nobody accepts.
-	full := false
-	for i := 0; i < 64 && !full; i++ {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
-		full = unix.Connect(fd, &unix.SockaddrUnix{Name: where}) == unix.EAGAIN
-	}
-	if !full {
-		t.Skip("the backlog never filled")
-	}
+	where := keychaintest.FullBacklog(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	deadline, _ := ctx.Deadline()

@@ -6,19 +6,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/earlybus"
 )
 
 // dialBus connects to the D-Bus bus at addr, a unix: address, without
@@ -44,7 +42,7 @@ import (
 // firstCall): its answer goes to the call's done, from godbus's reader,
 // as godbus does not know the call.
 func dialBus(ctx context.Context, addr string, first *firstCall) (*dbus.Conn, *authShim, error) {
-	where, ok := unixSocket(addr)
+	where, ok := earlybus.Socket(addr)
 	if !ok {
 		return nil, nil, errNotUnix
 	}
@@ -52,11 +50,11 @@ func dialBus(ctx context.Context, addr string, first *firstCall) (*dbus.Conn, *a
 	if !ok {
 		deadline = time.Now().Add(DefaultTimeout)
 	}
-	uid := hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid())))
-	out := append([]byte("\x00AUTH EXTERNAL "+uid+"\r\nBEGIN\r\n"), helloCall...)
+	var firstMsg []byte
 	if first != nil {
-		out = append(out, first.msg...)
+		firstMsg = first.msg
 	}
+	out := earlybus.Handshake(os.Geteuid(), firstMsg)
 	nc, err := connectUnix(ctx, where, out, deadline)
 	if err != nil {
 		return nil, nil, err
@@ -85,7 +83,7 @@ func dialBus(ctx context.Context, addr string, first *firstCall) (*dbus.Conn, *a
 }
 
 // firstCall is a call sent with dialBus's handshake, encoded by hand
-// (encodeCall) with the serial firstSerial, which godbus's own serials,
+// (earlybus.EncodeCall) with the serial firstSerial, which godbus's own serials,
 // counting from 1, do not reach.
 type firstCall struct {
 	msg []byte
@@ -101,119 +99,15 @@ func (c *firstCall) answer(m *dbus.Message, err error) {
 	c.once.Do(func() { c.done(m, err) })
 }
 
-// The serials of dialBus's own calls, Hello's and the first call's.
-const (
-	helloSerial = 0xfffffffe
-	firstSerial = 0xffffffff
-)
-
-// helloCall is org.freedesktop.DBus.Hello, whose answer nobody waits for.
-var helloCall = encodeCall(helloSerial, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello")
-
-// encodeCall is a method call message in the D-Bus wire format, little
-// endian, whose arguments are all strings: what godbus's encoder makes of
-// it (TestEncodeCall), without its first use's cost, which would delay
-// the write it goes out in.
-func encodeCall(serial uint32, dest string, path dbus.ObjectPath, iface, member string, args ...string) []byte {
-	var b []byte
-	pad := func(n int) {
-		for len(b)%n != 0 {
-			b = append(b, 0)
-		}
-	}
-	str := func(s string) { // s and o
-		pad(4)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-		b = append(append(b, s...), 0)
-	}
-	sig := func(s string) { // g
-		b = append(append(append(b, byte(len(s))), s...), 0)
-	}
-	field := func(code byte, typ, value string) {
-		pad(8)
-		b = append(b, code)
-		sig(typ)
-		if typ == "g" {
-			sig(value)
-		} else {
-			str(value)
-		}
-	}
-	b = append(b, 'l', byte(dbus.TypeMethodCall), 0, 1, 0, 0, 0, 0)
-	b = binary.LittleEndian.AppendUint32(b, serial)
-	b = append(b, 0, 0, 0, 0) // the fields' length, below
-	field(byte(dbus.FieldPath), "o", string(path))
-	field(byte(dbus.FieldInterface), "s", iface)
-	field(byte(dbus.FieldMember), "s", member)
-	field(byte(dbus.FieldDestination), "s", dest)
-	if len(args) > 0 {
-		field(byte(dbus.FieldSignature), "g", strings.Repeat("s", len(args)))
-	}
-	binary.LittleEndian.PutUint32(b[12:], uint32(len(b)-16))
-	pad(8)
-	body := len(b)
-	for _, a := range args {
-		str(a)
-	}
-	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-body))
-	return b
-}
+// firstSerial is the serial of the first call (earlybus's Hello has the
+// one before it).
+const firstSerial = earlybus.GreetingSerial
 
 var errNotUnix = errors.New("not a unix socket address")
 
 // errHandshake is what every call on a dialBus connection fails with when
 // the bus did not say OK to its handshake.
 var errHandshake = errors.New("the D-Bus session bus refused the handshake")
-
-// unixSocket returns the socket of the first unix: address in addr (path
-// or abstract), unescaped.
-func unixSocket(addr string) (string, bool) {
-	for _, a := range strings.Split(addr, ";") {
-		rest, ok := strings.CutPrefix(a, "unix:")
-		if !ok {
-			continue
-		}
-		for _, kv := range strings.Split(rest, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			v, err := unescapeBusValue(v)
-			if err != nil || v == "" {
-				return "", false
-			}
-			switch k {
-			case "path":
-				return v, true
-			case "abstract":
-				return "@" + v, true
-			}
-		}
-		return "", false
-	}
-	return "", false
-}
-
-// unescapeBusValue undoes the %xx escapes of a D-Bus address value.
-func unescapeBusValue(v string) (string, error) {
-	if !strings.Contains(v, "%") {
-		return v, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		if v[i] != '%' {
-			b.WriteByte(v[i])
-			continue
-		}
-		if i+2 >= len(v) {
-			return "", errors.New("bad escape")
-		}
-		c, err := hex.DecodeString(v[i+1 : i+3])
-		if err != nil {
-			return "", err
-		}
-		b.Write(c)
-		i += 2
-	}
-	return b.String(), nil
-}
 
 // externalDone is the EXTERNAL mechanism for godbus's handshake, whose
 // real exchange dialBus has already sent.

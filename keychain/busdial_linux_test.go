@@ -18,6 +18,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/earlybus"
 	"github.com/docker-credential-pat/docker-credential-pat/keychain/keychaintest"
 )
 
@@ -197,7 +198,7 @@ func TestSessionConnRedials(t *testing.T) {
 // connections so far.
 func useBusProxy(t *testing.T, refuse func(n int32) bool) (string, *atomic.Int32) {
 	s := keychaintest.Start(t, testing.Short())
-	real, ok := unixSocket(s.Addr())
+	real, ok := earlybus.Socket(s.Addr())
 	if !ok {
 		t.Fatalf("no unix socket in %q", s.Addr())
 	}
@@ -292,13 +293,13 @@ func TestEncodeCall(t *testing.T) {
 		body                      []any
 	}
 	calls := []call{
-		{helloCall, helloSerial, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", nil},
+		{earlybus.Hello, earlybus.HelloSerial, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", nil},
 		{greetingCall, firstSerial, secretsName, string(secretsPath), "org.freedesktop.DBus.Properties", "Get", []any{serviceIface, "Collections"}},
 	}
 	for n := 1; n <= 8; n++ { // every alignment of the end of the header
 		member := strings.Repeat("M", n)
-		calls = append(calls, call{encodeCall(7, "a.b", "/x", "a.b.C", member, "", "odd"), 7, "a.b", "/x", "a.b.C", member, []any{"", "odd"}},
-			call{encodeCall(8, "a.b", "/x", "a.b.C", member), 8, "a.b", "/x", "a.b.C", member, nil})
+		calls = append(calls, call{earlybus.EncodeCall(7, "a.b", "/x", "a.b.C", member, "", "odd"), 7, "a.b", "/x", "a.b.C", member, []any{"", "odd"}},
+			call{earlybus.EncodeCall(8, "a.b", "/x", "a.b.C", member), 8, "a.b", "/x", "a.b.C", member, nil})
 	}
 	for _, c := range calls {
 		m, err := dbus.DecodeMessage(bytes.NewReader(c.msg))
@@ -319,24 +320,7 @@ func TestEncodeCall(t *testing.T) {
 		}
 		var again bytes.Buffer
 		if err := m.EncodeTo(&again, binary.LittleEndian); err != nil || again.Len() != len(c.msg) {
-			t.Errorf("%s: godbus encodes it in %d bytes (%v), encodeCall in %d", c.member, again.Len(), err, len(c.msg))
-		}
-	}
-}
-
-func TestUnixSocket(t *testing.T) {
-	for addr, want := range map[string]string{
-		"unix:path=/run/user/1000/bus":            "/run/user/1000/bus",
-		"unix:path=/tmp/a%20b,guid=0123":          "/tmp/a b",
-		"unix:abstract=/tmp/dbus-x,guid=1":        "@/tmp/dbus-x",
-		"tcp:host=h,port=1;unix:path=/second/bus": "/second/bus",
-		"unix:tmpdir=/tmp":                        "",
-		"unix:path=/bad%zz":                       "",
-		"tcp:host=h,port=1":                       "",
-	} {
-		got, ok := unixSocket(addr)
-		if got != want || ok != (want != "") {
-			t.Errorf("unixSocket(%q) = %q, %v; want %q", addr, got, ok, want)
+			t.Errorf("%s: godbus encodes it in %d bytes (%v), EncodeCall in %d", c.member, again.Len(), err, len(c.msg))
 		}
 	}
 }

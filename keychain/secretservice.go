@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/docker-credential-pat/docker-credential-pat/keychain/earlybus"
 )
 
 // The Secret Service backend (Linux and the BSDs) is our own client of
@@ -1082,7 +1084,7 @@ func sendGreeting(conn *dbus.Conn) *greeting {
 
 // greetingCall is the greeting, encoded for dialBus to send with its
 // handshake.
-var greetingCall = encodeCall(firstSerial, secretsName, secretsPath, "org.freedesktop.DBus.Properties", "Get", serviceIface, "Collections")
+var greetingCall = earlybus.Greeting
 
 func newGreeting(conn *dbus.Conn) *greeting {
 	return &greeting{conn: conn, done: make(chan struct{}), collection: defaultAlias}

@@ -94,10 +94,11 @@ func TestCodeMapMatchesTree(t *testing.T) {
 func TestImportsRunOneWay(t *testing.T) {
 	layer := map[string]int{
 		"credstore/registryurl": 0, "credstore/hint": 0, "credstore/when": 0,
-		"credstore/internal/atomicfile": 0, "credstore/credstoretest": 0, "keychain": 0,
+		"credstore/internal/atomicfile": 0, "credstore/credstoretest": 0, "keychain/earlybus": 0,
 		"cmd/internal/oneproc": 0, "cmd/internal/prefault": 0,
-		"credstore/internal/statefile": 1, "credstore/protocol": 1,
-		"keychain/keychainmem": 1, "keychain/keychaintest": 1,
+		"credstore/internal/statefile": 1, "credstore/protocol": 1, "keychain": 1,
+		"cmd/internal/startup": 1,
+		"keychain/keychainmem": 2, "keychain/keychaintest": 2,
 		"credstore/token":        2,
 		"credstore/dockerconfig": 3, "credstore/probe": 3,
 		"credstore":                 4,

@@ -19,8 +19,9 @@ import (
 
 	// One P for the whole process, set before the other packages' inits.
 	_ "github.com/docker-credential-pat/docker-credential-pat/cmd/internal/oneproc"
-	// Code, read-only data and the first stretch of heap mapped in at once.
-	_ "github.com/docker-credential-pat/docker-credential-pat/cmd/internal/prefault"
+	// docker's get connects to the Secret Service at once; code, read-only
+	// data and the first stretch of heap are mapped in.
+	_ "github.com/docker-credential-pat/docker-credential-pat/cmd/internal/startup"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/hint"
 	"github.com/docker-credential-pat/docker-credential-pat/credstore/protocol"

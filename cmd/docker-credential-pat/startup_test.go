@@ -28,15 +28,17 @@ func TestStartupAllocatesLittle(t *testing.T) {
 
 // The helper runs on one P (package oneproc), set before the inits of the
 // packages that allocate most at start, which would otherwise leave memory
-// behind on the second P; and its code and first stretch of heap are mapped
-// in (package prefault) before those inits would fault them in page by page.
+// behind on the second P; and its start-up work (package startup: docker's
+// get connects to the Secret Service, code and the first stretch of heap
+// are mapped in) is done before those inits would fault them in page by
+// page, while the daemons answer.
 func TestStartupTuningEarly(t *testing.T) {
 	out := initTrace(t)
 	order := map[string]int{}
 	for i, m := range regexp.MustCompile(`(?m)^init (\S+) @`).FindAllStringSubmatch(out, -1) {
 		order[m[1]] = i
 	}
-	for _, pkg := range []string{"oneproc", "prefault"} {
+	for _, pkg := range []string{"oneproc", "startup"} {
 		first, ok := order["github.com/docker-credential-pat/docker-credential-pat/cmd/internal/"+pkg]
 		if !ok {
 			t.Errorf("no init of %s in the helper's init trace:\n%s", pkg, out)

@@ -1,14 +1,14 @@
 // Package prefault maps in, at start-up, memory the helper is about to touch
 // page by page: its code and read-only data, and the first stretch of the
-// Go heap. The helper's main package imports it for that side effect; it
-// does something on Linux only.
+// Go heap (Populate, called from package startup's init); it does
+// something on Linux only.
 //
 // A get touches about 430 pages it had never touched, and the kernel maps
 // each in on a page fault of its own: code and read-only data of the
 // packages it runs (each fault maps up to 16 pages of the file already in
 // the page cache), runtime structures, and the heap: the runtime gives
 // each size class of object spans of its own, so the 300 KB a get
-// allocates touch about 180 pages spread over 1.2 MB. At this package's
+// allocates touch about 180 pages spread over 1.2 MB. In package startup's
 // init, after the runtime's start and a dozen small inits (about 250 of
 // those faults), madvise(MADV_POPULATE_READ) maps in each read-only
 // mapping of the executable (/proc/self/maps) and madvise

@@ -8,7 +8,7 @@ import (
 )
 
 // heapAhead is how much of the heap, from the page of an object allocated
-// in this package's init, is populated: about what a get touches.
+// in Populate, is populated: about what a get touches.
 const heapAhead = 1280 << 10
 
 // madvise(2) advice, Linux 5.14 (not in package syscall).
@@ -20,7 +20,7 @@ const (
 // span is an address range [start, end).
 type span struct{ start, end uintptr }
 
-// populated records what init populated, for the tests.
+// populated records what Populate populated, for the tests.
 var populated struct {
 	segments []span // read-only mappings of the executable
 	heap     span
@@ -29,10 +29,11 @@ var populated struct {
 // sink keeps the object whose address locates the heap on the heap.
 var sink *[64]byte
 
-// This package imports syscall and unsafe only, so its init runs before
-// most others (they are run in the order of their import paths where their
-// imports allow).
-func init() {
+// Populate maps in the executable's read-only mappings and the next
+// heapAhead of heap. It is called once, from the init of package startup,
+// which runs before most others: this package imports syscall and unsafe
+// only.
+func Populate() {
 	sink = new([64]byte)
 	var exe syscall.Stat_t
 	text, ok := readSmall("/proc/self/maps")

@@ -25,7 +25,12 @@ func populateWorks(t *testing.T) {
 	}
 }
 
-// This test binary imports the package, so its init has run: every page of
+func TestMain(m *testing.M) {
+	Populate() // as the helper's start does
+	os.Exit(m.Run())
+}
+
+// After Populate, every page of
 // the executable's code and read-only data is mapped, which page faults
 // alone do only for the pages a program touches and their neighbours.
 func TestReadOnlyMappingsPopulated(t *testing.T) {
@@ -70,7 +75,7 @@ func populatedSpan(s span) bool {
 	return false
 }
 
-// The heap from the init's object on is resident, as far as heapAhead.
+// The heap from Populate's object on is resident, as far as heapAhead.
 func TestHeapPopulated(t *testing.T) {
 	populateWorks(t)
 	h := populated.heap
@@ -78,7 +83,7 @@ func TestHeapPopulated(t *testing.T) {
 	if h.start > p || p >= h.end || h.end-h.start > heapAhead {
 		t.Fatalf("populated heap %#x-%#x (%d KiB) for an object at %#x", h.start, h.end, (h.end-h.start)>>10, p)
 	}
-	// The runtime maps its heap as it grows; since init it may have mapped
+	// The runtime maps its heap as it grows; since Populate it may have mapped
 	// more after the mapping that held p, never less.
 	if m := readSmaps(t); !inWritable(m, h) {
 		t.Fatalf("populated heap %#x-%#x is not all in writable mappings", h.start, h.end)
