@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -348,11 +349,23 @@ func (s *Store) markList() {
 	s.writeListMarker(listMarker{PID: s.caller.PID, At: s.now().UTC()})
 }
 
-// writeListMarker replaces the list marker; losing it costs only a use
-// count, so it is not synced.
+// writeListMarker replaces the list marker, in place as a use record (see
+// rewrite): each get of a bulk read writes it, and a rename over it would
+// cost each 0.5 ms. Losing it, or reading it half-written (a list and a get
+// at once), costs only a use count, so it is not synced.
 func (s *Store) writeListMarker(m listMarker) {
 	data, _ := json.Marshal(m)
-	_ = atomicfile.Write(filepath.Join(s.dir, listMarkerFile), data, 0o600, false)
+	p := filepath.Join(s.dir, listMarkerFile)
+	f, err := statefile.OpenWrite(p)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	old, err := io.ReadAll(io.LimitReader(f, maxInPlace+1))
+	if err != nil {
+		return
+	}
+	_ = rewrite(f, p, old, data)
 }
 
 // recentList returns the marker of a list by this caller within the bulk

@@ -582,3 +582,55 @@ func TestOwnNamesTheProgram(t *testing.T) {
 		t.Errorf("warnings %+v, want the hint naming my-pat", f.warns)
 	}
 }
+
+// The list marker is rewritten in place, as use records are (each get of
+// a bulk read writes it): the same file all along, and a shorter marker
+// over a longer one still reads back.
+func TestListMarkerRewrittenInPlace(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	f.add("quay.io", "bob", tok2)
+	build := f.store(Caller{PID: 777, Name: "docker"})
+	p := filepath.Join(f.s.dir, listMarkerFile)
+	var first os.FileInfo
+	same := func(step string) {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if first == nil {
+			first = fi
+		} else if !os.SameFile(first, fi) {
+			t.Errorf("%s replaced the list marker with another file", step)
+		}
+	}
+	if _, err := build.List(); err != nil {
+		t.Fatal(err)
+	}
+	same("list")
+	for _, u := range []string{"ghcr.io", "quay.io"} {
+		if _, _, err := build.Get(u); err != nil {
+			t.Fatal(err)
+		}
+		same("get " + u)
+	}
+	if m := build.recentList(); m == nil || m.Gets != 2 || m.First != "ghcr.io" {
+		t.Fatalf("marker after two gets: %+v", m)
+	}
+	// A new list writes a shorter marker over the longer one.
+	if _, err := build.List(); err != nil {
+		t.Fatal(err)
+	}
+	same("second list")
+	if m := build.recentList(); m == nil || m.Gets != 0 || m.First != "" {
+		t.Fatalf("marker after the second list: %+v, want a fresh one", m)
+	}
+	before := f.entry("quay.io").UseCount
+	if _, _, err := build.Get("quay.io"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.entry("quay.io").UseCount; got != before+1 {
+		t.Errorf("the first get after the second list counted %d uses, want a use", got-before)
+	}
+}

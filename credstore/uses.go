@@ -152,14 +152,22 @@ func (s *Store) updateUse(e *Entry, fn func(e *Entry)) error {
 	if err != nil {
 		return err
 	}
+	return rewrite(f, p, old, data)
+}
+
+// rewrite replaces the JSON record f holds at path, old as read, with data:
+// in place, padded with spaces to old's length, or, when either is longer
+// than maxInPlace, through a temporary file renamed over it (see
+// updateUse). f is closed in that case.
+func rewrite(f *os.File, path string, old, data []byte) error {
 	if len(data) > maxInPlace || len(old) > maxInPlace {
 		f.Close()
-		return atomicfile.Write(p, data, 0o600, false)
+		return atomicfile.Write(path, data, 0o600, false)
 	}
 	if pad := len(old) - len(data); pad > 0 {
 		data = append(data, bytes.Repeat([]byte(" "), pad)...)
 	}
-	_, err = f.WriteAt(data, 0)
+	_, err := f.WriteAt(data, 0)
 	return err
 }
 
