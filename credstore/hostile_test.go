@@ -136,10 +136,14 @@ func TestWritableStateDirIsRefused(t *testing.T) {
 	f := newFixture(t)
 	secret := credstoretest.GitHub("ghp_")
 	f.add("ghcr.io", "me", secret)
+	record, err := os.ReadFile(f.s.usePath("ghcr.io")) // the store's, from zero
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Chmod(f.dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	err := f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "me", Secret: credstoretest.GitHub("ghp_")})
+	err = f.s.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "me", Secret: credstoretest.GitHub("ghp_")})
 	if !errors.Is(err, statefile.ErrUnsafeDir) || hint.First(err) != "chmod 700 "+f.dir {
 		t.Fatalf("store: %v (hint %q)", err, hint.First(err))
 	}
@@ -154,8 +158,8 @@ func TestWritableStateDirIsRefused(t *testing.T) {
 	if len(f.warns) != 1 || f.warns[0].Hint != "chmod 700 "+f.dir {
 		t.Fatalf("warnings %+v", f.warns)
 	}
-	if _, err := os.Stat(f.s.usePath("ghcr.io")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a use was recorded in the open directory: %v", err)
+	if after, err := os.ReadFile(f.s.usePath("ghcr.io")); err != nil || string(after) != string(record) {
+		t.Errorf("a use was recorded in the open directory: %s (%v)", after, err)
 	}
 	if _, err := os.Stat(filepath.Join(f.dir, resumeFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("what the keychain learned was kept in the open directory: %v", err)

@@ -404,3 +404,36 @@ func TestUseRecordRewrittenInPlace(t *testing.T) {
 		t.Fatalf("record after shrinking from a long one: %+v, want 4 uses by docker", u)
 	}
 }
+
+// A store of a new token starts its use record from zero, so that the
+// first get after a login rewrites it in place rather than creating it;
+// a new token for the key starts again from zero.
+func TestStoreStartsTheUseRecord(t *testing.T) {
+	f := newFixture(t)
+	f.add("ghcr.io", "alice", tok1)
+	p := f.s.usePath("ghcr.io")
+	stored, err := os.Stat(p)
+	if err != nil {
+		t.Fatalf("no use record after the store: %v", err)
+	}
+	u := readUse(p)
+	if e := f.entry("ghcr.io"); u == nil || u.Key != "ghcr.io" || u.Fingerprint != e.Fingerprint || u.UseCount != 0 || u.Locator != "" {
+		t.Fatalf("record after the store: %+v, want ghcr.io's token from zero, no place", u)
+	}
+	if _, _, err := f.s.Get("ghcr.io"); err != nil {
+		t.Fatal(err)
+	}
+	if used, err := os.Stat(p); err != nil || !os.SameFile(stored, used) {
+		t.Errorf("the first get replaced the store's record (%v), not rewrote it in place", err)
+	}
+	if e := f.entry("ghcr.io"); e.UseCount != 1 {
+		t.Errorf("after one get: %d uses", e.UseCount)
+	}
+	f.add("ghcr.io", "alice", tok2)
+	if u := readUse(p); u == nil || u.UseCount != 0 || u.Fingerprint != f.entry("ghcr.io").Fingerprint {
+		t.Errorf("record after a new token: %+v, want it from zero", u)
+	}
+	if e := f.entry("ghcr.io"); e.UseCount != 0 || e.LastUsedAt != nil {
+		t.Errorf("a new token starts with %d uses, last %v", e.UseCount, e.LastUsedAt)
+	}
+}
