@@ -593,27 +593,29 @@ const whyText = `
   then one GetSecrets on the Service (not GetSecret on the item: gnome-keyring answers calls on
   an item's path later the more items it holds, 1.1 against 0.8 ms at 1,000 items), whose
   payload must name the key (holds) before it is served; anything else falls back to the
-  search. Timestamps inside get processes (static build, medians of 100 runs at N=1 and at
-  N=1,000, from the keychain package's initialiser on; 2026-12-02 09:55 UTC, version 2.4-2.9
-  ms): the get starts at 0.14-0.16 ms (flags, state, stdin); its write leaves at 0.27-0.31,
-  on a raw socket before the net package sets the connection up; the greeting's answer is back
-  at 1.56-1.58 ms (1.25-1.3 ms after the write that hour, 0.95-1.05 in the hour before):
-  dbus-daemon authenticating the new connection and answering Hello, then gnome-keyring's
-  first message from a new client. OpenSession leaves 0.05-0.07 ms after it and GetSecrets
-  0.12-0.14 ms after that, naming the session the get guesses it will be (the last get's,
-  kept in the state directory, plus one: gnome-keyring and KWallet number sessions in order;
-  a wrong guess is refused, as gnome-keyring looks sessions up among the caller's own, and
-  costs a second GetSecrets once OpenSession's answer says the path). OpenSession is answered
-  at 2.43-2.49 ms, GetSecrets 0.25-0.3 ms later; decoding it and checking the payload take
-  0.18 ms, counting the use 0.1-0.18, and the process ends at 3.11 (N=1) and 3.17 ms
-  (N=1,000). Without the guess the get ended 0.4 ms later (same runs, in the hour before).
-  Whole-process get minus version is that time, within 0.1 ms. Meanwhile the index is read
-  (0.23 ms at N=1, 0.55 at N=1,000) off the chain, though on two cores it takes CPU that the
-  daemons' answers need. Two gnome-keyring round trips and the bus's authentication stay, one
-  after another, about 2.2 of the 2.8-3.2 ms: the greeting before anything else, since a
-  first message that needs gnome-keyring's per-client record can abort the daemon; then
-  OpenSession and GetSecrets, which gnome-keyring handles one after the other. With a
-  process floor of 2.4-2.9 ms that alone puts get at about 2× version, which is why get /
+  search. The handshake, Hello and the greeting leave before the process has initialised:
+  package startup's init, the 16th (after the runtime's start and a dozen small inits, before
+  the start-up mapping below and the heavy packages), sends them for docker's get when the
+  backend is the Secret Service, and keychain takes the connection over (keychain/earlybus).
+  Timestamps inside the get processes of a run of make bench (2026-12-03 07:36 UTC, version
+  2.5-2.6 ms; medians of 21 runs, from fork; N=1 to 1,000): the early write at 1.3 ms; main
+  at 2.0-2.2, the index read by 2.3-2.6; the greeting's answer back at 2.6-2.95 ms, 1.3-1.65
+  ms after the write (dbus-daemon authenticating the new connection and answering Hello, then
+  gnome-keyring's first message from a new client, both woken from idle); OpenSession leaves
+  0.04-0.08 ms after it and GetSecrets right behind, naming the session the get guesses it
+  will be (the last get's, kept in the state directory, plus one: gnome-keyring and KWallet
+  number sessions in order; a wrong guess is refused, as gnome-keyring looks sessions up
+  among the caller's own, and costs a second GetSecrets once OpenSession's answer says the
+  path); OpenSession is answered 0.56-0.7 ms later and GetSecrets 0.09-0.27 ms after that;
+  decoding and checking the payload take 0.05 ms, counting the use 0.05-0.08, and the
+  process has ended 0.4-0.5 ms after main returns: 4.0-4.6 ms in all. When the write left
+  0.1 ms after main, the get took 0.2-0.3 ms longer (4.87 against 4.59 ms with the daemons
+  idle before each run, 3.56 against 3.37 back to back; interleaved, n=150). What stays, one
+  after another, is the daemons' work: the greeting before anything else, since a first
+  message that needs gnome-keyring's per-client record can abort the daemon; then OpenSession
+  and GetSecrets, which gnome-keyring handles one after the other; about 2.2-2.6 ms from the
+  early write to the answer. With a process floor of 2.5 ms that alone puts get at 1.5-1.9×
+  version, which is why get /
   version stays above the kernel keyring's (1.4×). Asking for the item's attributes beside
   the secret, to tell whose it is, cost about 2 ms more per get under load, hence the
   payload check.
@@ -623,7 +625,13 @@ const whyText = `
   file's data back (auto_da_alloc), 0.5 ms of every get; in place it is 0.1-0.18 ms with
   the lock, which a get takes without waiting when it is free (flock, no goroutine). The
   index is read in one pass through a 64 KiB buffer, each line's shape checked byte by byte
-  and only the entry asked for decoded, and a miss is answered from the same pass.
+  and only the entry asked for decoded, and a miss is answered from the same pass. A store
+  starts the record from zero, so that the first get after a login rewrites it in place too
+  (creating it cost 0.1-0.2 ms in the runs at N=100 and 1,000, where every get is a key's
+  first). The list marker, rewritten by every get of a bulk read (within 10 s of a list by the
+  same process: docker's list-then-get-all, and the get cell that follows the fill's
+  verifying list here), is rewritten in place as well: through a rename it cost those gets
+  0.7 ms each.
 - **The machine.** This machine is a virtual machine that hands freed memory back to its host
   (the kernel's page_reporting): a page a new process touches for the first time costs a
   fault in the host too. perf stat of 100 runs of a Go program that only prints: 250 page
@@ -638,7 +646,10 @@ const whyText = `
   code and read-only data, MADV_POPULATE_WRITE over the next 1.25 MiB of heap): about 150
   faults fewer, 30 left after it, of 430; 1.6-1.8 ms of a get here and 0.7 ms of version
   (interleaved runs of 100, before and after). About 250 faults come before any package of
-  ours runs: the runtime's own start.
+  ours runs: the runtime's own start. Where a fault is cheap (the host of the runs of
+  2026-12-03) the mapping costs version about 0.5 ms and a get nothing, its share running while
+  the daemons answer the greeting (interleaved, n=150: version 3.53 against 3.06 ms without it,
+  get 5.27 against 5.20); it stays for the hosts where a fault costs 25 µs.
 - **What is linked.** net/http and crypto/tls are in the binary for the probe command, and
   Go runs the initialiser of every package linked, whatever the command: 38 of the 93,
   1.4-3.0 ms of every get and 2.1-2.8 ms of version on the machine of the runs of 2026-12-02
@@ -646,8 +657,7 @@ const whyText = `
   back from disk; about 52 page faults), and still 1.9 ms of a get and of version with the
   start-up mapping above (one interleaved run of 100). It is the largest cost left that the
   helper controls; a companion binary for probe would take it, where the design says one
-  binary. Sending the bus handshake and greeting from an initialiser, so that the daemons
-  answer while the other packages initialise, saved nothing (0.1 ms, runs of 120).
+  binary.
 - **How the binary came into the page cache.** With the same page faults, a get from a copy
   just written with write(2) took 1.5 ms less than from a copy read back from disk, and from
   the file as the Go linker wrote it (through a shared memory map) 2.7 ms more than from the
