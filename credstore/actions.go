@@ -119,8 +119,12 @@ func (s *Store) Put(serverURL, username string, secret token.Secret, edit func(*
 			// A record from zero, over the replaced token's, so that the
 			// first get after a login rewrites it in place rather than
 			// creating it (0.05-0.1 ms).
-			fresh := *e
-			_ = s.updateUse(&fresh, func(r *Entry) { r.Locator = "" })
+			// The old record is read, as updateUse does, but never
+			// counts: the same token under another username is new too.
+			start := *e
+			start.Locator = ""
+			rec := start
+			_ = s.updateUse(&rec, func(r *Entry) { *r = start })
 		} else if u := readUse(s.usePath(key)); u != nil && (u.Locator != "" || u.Fingerprint != fp) {
 			// The record's place is the replaced item's: let the index's
 			// stand. A record under an earlier fingerprint of the same

@@ -429,6 +429,15 @@ func TestStoreStartsTheUseRecord(t *testing.T) {
 	if e := f.entry("ghcr.io"); e.UseCount != 1 {
 		t.Errorf("after one get: %d uses", e.UseCount)
 	}
+	// The same token under another username is a new entry too: its
+	// record starts from zero, whatever the old one counted.
+	f.add("ghcr.io", "bob", tok1)
+	if e := f.entry("ghcr.io"); e.UseCount != 0 || e.LastUsedAt != nil {
+		t.Errorf("the token stored again for bob starts with %d uses, last %v", e.UseCount, e.LastUsedAt)
+	}
+	if _, _, err := f.s.Get("ghcr.io"); err != nil {
+		t.Fatal(err)
+	}
 	f.add("ghcr.io", "alice", tok2)
 	if u := readUse(p); u == nil || u.UseCount != 0 || u.Fingerprint != f.entry("ghcr.io").Fingerprint {
 		t.Errorf("record after a new token: %+v, want it from zero", u)
