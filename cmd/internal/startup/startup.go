@@ -26,7 +26,7 @@ import (
 )
 
 func init() {
-	if socket, ok := busForGet(syscall.Getenv, readCmdline(), readState); ok {
+	if socket, ok := busForGet(syscall.Getenv, readCmdline, readState); ok {
 		earlybus.Dial(socket, earlybus.Handshake(syscall.Geteuid(), earlybus.Greeting))
 	}
 	prefault.Populate()
@@ -48,23 +48,29 @@ const (
 // auto chose last (the state directory's backend file, as readState
 // reads it); and the environment names the bus, a unix socket. That is
 // when credstore's warmUp connects. Anything else, a get run by hand with
-// flags among them, leaves connecting to the get.
-func busForGet(getenv func(string) (string, bool), args []string, readState func(path string) string) (string, bool) {
-	if len(args) != 2 || args[1] != "get" {
+// flags among them, leaves connecting to the get. Every command runs
+// this: the environment is looked at first, then the arguments (read from
+// /proc), and the state file last, for a get only.
+func busForGet(getenv func(string) (string, bool), args func() []string, readState func(path string) string) (string, bool) {
+	addr, _ := getenv(busEnv)
+	socket, ok := earlybus.Socket(addr)
+	if !ok {
 		return "", false
 	}
-	switch backend, _ := getenv(envBackend); backend {
-	case secretService:
-	case "", "auto":
+	backend, _ := getenv(envBackend)
+	if backend != secretService && backend != "" && backend != "auto" {
+		return "", false
+	}
+	if a := args(); len(a) != 2 || a[1] != "get" {
+		return "", false
+	}
+	if backend != secretService {
 		dir, ok := stateDir(getenv)
 		if !ok || readState(dir+"/"+backendFile) != secretService {
 			return "", false
 		}
-	default:
-		return "", false
 	}
-	addr, _ := getenv(busEnv)
-	return earlybus.Socket(addr)
+	return socket, true
 }
 
 // stateDir is credstore.DefaultStateDir: $DOCKER_CREDENTIAL_PAT_STATE_DIR,

@@ -70,6 +70,7 @@ func TestBusForGet(t *testing.T) {
 		{"auto has chosen nothing yet", get, with(), "", false},
 		{"another backend", get, with(envBackend, "keyctl"), "secretservice", false},
 		{"store", []string{"docker-credential-pat", "store"}, with(envBackend, "secretservice"), "", false},
+		{"version with auto", []string{"docker-credential-pat", "version"}, with(), "secretservice", false},
 		{"list", []string{"docker-credential-pat", "list"}, with(envBackend, "secretservice"), "", false},
 		{"get with flags", []string{"docker-credential-pat", "--backend", "keyctl", "get"}, with(envBackend, "secretservice"), "", false},
 		{"no arguments", nil, with(envBackend, "secretservice"), "", false},
@@ -82,9 +83,13 @@ func TestBusForGet(t *testing.T) {
 			if path != stateFile {
 				t.Errorf("%s: read %s, want %s", c.name, path, stateFile)
 			}
+			if len(c.args) != 2 || c.args[1] != "get" {
+				t.Errorf("%s: read the state file for %q", c.name, c.args)
+			}
 			return c.state
 		}
-		socket, ok := busForGet(getenv, c.args, read)
+		args := func() []string { return c.args }
+		socket, ok := busForGet(getenv, args, read)
 		if ok != c.want || ok && socket != "/run/user/1000/bus" {
 			t.Errorf("%s: busForGet = %q, %v; want %v", c.name, socket, ok, c.want)
 		}
